@@ -1,0 +1,86 @@
+/** Small helpers shared by detectors. Hot path: no allocation beyond the spans returned. */
+import type { IdentifierKind, Span } from './types';
+
+/**
+ * Collects the matches of a global (`g`) regex as spans, keeping only those `accept` approves.
+ * `accept` gets the match and the index of the match; it is where checksums and context rules go.
+ */
+export function scan(
+  re: RegExp,
+  value: string,
+  kind: IdentifierKind,
+  accept?: (match: RegExpExecArray) => boolean,
+  group = 0,
+): Span[] {
+  const spans: Span[] = [];
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(value)) !== null) {
+    if (m[0].length === 0) { re.lastIndex++; continue; }
+    if (accept === undefined || accept(m)) {
+      const text = m[group];
+      if (text === undefined) continue;
+      const start = group === 0 ? m.index : m.index + m[0].indexOf(text);
+      spans.push({ start, end: start + text.length, kind });
+    }
+  }
+  return spans;
+}
+
+/** True when `value` contains at least one ASCII digit. */
+export function hasDigit(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
+}
+
+/** True when `value` has at least `min` ASCII digits; stops as soon as it knows. */
+export function hasDigits(value: string, min: number): boolean {
+  let n = 0;
+  for (let i = 0; i < value.length && n < min; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n >= min;
+}
+
+/** Number of ASCII digits in `value`. */
+export function countDigits(value: string): number {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}
+
+/** Luhn checksum over the digits of `value` (other characters ignored). */
+export function luhnValid(value: string): boolean {
+  let sum = 0;
+  let double = false;
+  let digits = 0;
+  for (let i = value.length - 1; i >= 0; i--) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) continue;
+    let d = c - 48;
+    if (double) { d *= 2; if (d > 9) d -= 9; }
+    sum += d;
+    double = !double;
+    digits++;
+  }
+  return digits > 1 && sum % 10 === 0;
+}
+
+/**
+ * Normalises a property name for key-hint tests: lower case, with `$`, `-`, spaces and camelCase
+ * boundaries turned into `_` (`$firstName` → `first_name`, `Member-ID` → `member_id`).
+ */
+export function normalizeKey(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}

@@ -1,0 +1,135 @@
+/**
+ * Biometric identifiers (Safe Harbor P): the whole value under a key that names a biometric
+ * template (`fingerprint_template`, `voiceprint`, `face_embedding`, `iris_template`, `biometric`,
+ * …), and in free text the encoded blob after "fingerprint template", "voiceprint", "face
+ * template" and similar (the span is the blob, not the keyword).
+ *
+ * A key named just `fingerprint` is usually a *browser* or certificate fingerprint (a short hash,
+ * an "other unique id" under R, handled elsewhere); it counts as biometric only when its value is
+ * a long encoded blob (64+ base64 characters that are not simply a SHA-256/512 hex digest).
+ * Technical fingerprints (`device_fingerprint`, `tls_fingerprint`, …) never do.
+ *
+ * @example
+ * biometricDetector(DEFAULT_DETECTOR_OPTIONS).find('voiceprint: UklGRiQAAABXQVZFZm10IBAAAAAB', { key: '' })
+ * // → [{ start: 12, end: 40, kind: 'biometric' }]
+ */
+import { WORD_GAP, keywordValueRegex, scanKeywordValues, trimmedBounds } from './context';
+import type { Detector, DetectorFactory } from './types';
+
+const KEY_TAIL = '(?:_(?:data|value|raw|b64|base64|blob|bytes|hash|template|vector|encoded))?$';
+
+/** Keys whose value is a biometric whatever it looks like. */
+const BIOMETRIC_KEY = new RegExp(
+  '(?:^|_)(?:(?:fingerprint|finger_print)_(?:template|image|minutiae|scan|sample)|voice_?prints?|face_?prints?' +
+    '|face_(?:template|embedding|encoding|vector|descriptor|geometry|scan|signature)' +
+    '|iris_(?:template|scan|code|image)|retinal?_(?:scan|template|image)|palm_?prints?|palm_vein(?:_template)?' +
+    '|hand_geometry|biometrics?|biometric_(?:template|data|sample|vector|record|hash|blob|signature))' + KEY_TAIL,
+);
+/** `fingerprint` alone: biometric only when the value is a long blob (see `isLongEncodedBlob`). */
+const FINGERPRINT_KEY = /(?:^|_)finger_?print$/;
+/** Fingerprints of browsers, certificates, keys and files: never biometric. */
+const TECHNICAL_FINGERPRINT = new RegExp(
+  '(?:^|_)(?:device|browser|canvas|visitor|ssl|tls|ja3|ja4|cert|certificate|key|ssh|gpg|pgp|audio' +
+    '|webgl|font|client|http|tcp|file|content|commit|build|session|request|js|asset|hardware|network)_finger_?print$',
+);
+
+/** Values that fill a biometric field without being a biometric (`biometric: "true"`). */
+const PLACEHOLDERS = new Set([
+  'true', 'false', 'null', 'none', 'nil', 'undefined', 'yes', 'no', 'enabled', 'disabled', 'n/a', 'na',
+  'unknown', 'pending', '0', '1', '[biometric]', '[redacted]',
+]);
+
+/** True when a normalised key names a biometric (strongly, or as a bare `fingerprint`). */
+export function isBiometricKey(key: string): boolean {
+  return key.length > 0 && (BIOMETRIC_KEY.test(key) || (FINGERPRINT_KEY.test(key) && !TECHNICAL_FINGERPRINT.test(key)));
+}
+
+function isBase64Char(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) ||
+    c === 43 || c === 47 || c === 61 || c === 95 || c === 45; // + / = _ -
+}
+
+function isHexChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/**
+ * 64+ characters of base64 (or hex), excluding hex digests up to 128 characters (SHA-256,
+ * SHA-512): a browser or certificate fingerprint is such a digest, a template is much longer.
+ */
+export function isLongEncodedBlob(value: string, start = 0, end = value.length): boolean {
+  if (end - start < 64) return false;
+  let allHex = true;
+  for (let i = start; i < end; i++) {
+    const c = value.charCodeAt(i);
+    if (!isBase64Char(c)) return false;
+    if (allHex && !isHexChar(c)) allHex = false;
+  }
+  return !(allHex && end - start <= 128);
+}
+
+/** Keywords that announce a biometric blob in free text. */
+const BIOMETRIC_KEYWORDS = [
+  `(?:finger${WORD_GAP}print|face|facial|iris|palm|voice|retina|biometric)${WORD_GAP}` +
+    '(?:templates?|embeddings?|encodings?|vectors?|minutiae|samples?)',
+  `(?:voice|face|palm)${WORD_GAP}prints?`,
+  `iris${WORD_GAP}codes?`,
+  `retinal?${WORD_GAP}scans?`,
+].join('|');
+
+/** An encoded blob: base64 (standard or URL-safe) with its padding. Unbounded but never backtracks. */
+const BLOB_TOKEN = '([A-Za-z0-9+/_-]+=*)';
+
+/**
+ * A blob after a biometric keyword: 20+ characters with a digit, `+`, `/`, or both letter cases,
+ * so that "voiceprint enrollmentcompletedtoday" (a word) is not one.
+ */
+function plausibleBlob(token: string): boolean {
+  if (token.length < 20) return false;
+  let upper = false;
+  let lower = false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 43 || c === 47) return true;
+    if (c >= 65 && c <= 90) upper = true;
+    else if (c >= 97 && c <= 122) lower = true;
+  }
+  return upper && lower;
+}
+
+/** True when `value` has a run of at least `min` base64 characters (prefilter for the text scan). */
+function hasBase64Run(value: string, min: number): boolean {
+  let run = 0;
+  for (let i = 0; i < value.length; i++) {
+    run = isBase64Char(value.charCodeAt(i)) ? run + 1 : 0;
+    if (run >= min) return true;
+  }
+  return false;
+}
+
+export const biometricDetector: DetectorFactory = () => {
+  const keywordRe = keywordValueRegex(BIOMETRIC_KEYWORDS, BLOB_TOKEN);
+  return {
+    id: 'biometric',
+    letter: 'P',
+    kind: 'biometric',
+    marker: '[BIOMETRIC]',
+    prefilter(value, ctx) {
+      return hasBase64Run(value, 20) || (value.length > 0 && isBiometricKey(ctx.key));
+    },
+    find(value, ctx) {
+      if (ctx.key.length > 0) {
+        const [start, end] = trimmedBounds(value);
+        if (BIOMETRIC_KEY.test(ctx.key)) {
+          const placeholder = end - start <= 12 && PLACEHOLDERS.has(value.slice(start, end).toLowerCase());
+          if (end > start && !placeholder) {
+            return [{ start, end, kind: 'biometric' }];
+          }
+        } else if (isBiometricKey(ctx.key) && isLongEncodedBlob(value, start, end)) {
+          return [{ start, end, kind: 'biometric' }];
+        }
+      }
+      return scanKeywordValues(keywordRe, value, 'biometric', plausibleBlob);
+    },
+  } satisfies Detector;
+};

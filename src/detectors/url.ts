@@ -1,0 +1,37 @@
+/**
+ * Web URLs (Safe Harbor N): absolute http(s) URLs and `www.` hosts anywhere in a string. The
+ * engine's `url` action then keeps scheme, host and templated path and drops the identifying
+ * parts; bare domains (`$referring_domain`) are not URLs here and stay as they are.
+ */
+import isURL from 'validator/lib/isURL';
+import type { DetectorFactory, Span } from './types';
+
+// A URL runs until whitespace, a quote or an angle bracket; trailing sentence punctuation is not part of it.
+const CANDIDATE = /\b(?:https?:\/\/|www\.)[^\s"'<>`]+/gi;
+const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/;
+
+export const urlDetector: DetectorFactory = () => ({
+  id: 'url',
+  letter: 'N',
+  kind: 'url',
+  marker: '[URL]',
+  prefilter(value) {
+    return value.includes('://') || value.includes('www.') || value.includes('WWW.');
+  },
+  find(value) {
+    const spans: Span[] = [];
+    CANDIDATE.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = CANDIDATE.exec(value)) !== null) {
+      let text = m[0];
+      // Keep a closing bracket that belongs to the URL, e.g. a Wikipedia-style `(disambiguation)`.
+      const trailing = TRAILING_PUNCTUATION.exec(text);
+      if (trailing && !(trailing[0] === ')' && text.includes('('))) text = text.slice(0, trailing.index);
+      const candidate = text.toLowerCase().startsWith('www.') ? `http://${text}` : text;
+      if (isURL(candidate, { require_protocol: true, require_tld: false, allow_underscores: true, allow_fragments: true, allow_query_components: true })) {
+        spans.push({ start: m.index, end: m.index + text.length, kind: 'url' });
+      }
+    }
+    return spans;
+  },
+});

@@ -1,0 +1,193 @@
+/**
+ * Vehicle identifiers (Safe Harbor L): VINs anywhere when their North-American check digit holds
+ * (any 11–17 character VIN after the keyword "VIN"), licence plates after a keyword ("plate
+ * ABC-1234", "license plate 7ABC123", "tag number …"), and the whole value under a key that
+ * names one (`license_plate`, `plate_number`, `vehicle_id`, `vin`, …).
+ *
+ * @example
+ * vehicleDetector(DEFAULT_DETECTOR_OPTIONS).find('VIN 1M8GDM9AXKP042788', { key: '' })
+ * // → [{ start: 4, end: 21, kind: 'vehicle' }]
+ */
+import {
+  KEYWORD_END, KEYWORD_START, QUALIFIER, SEPARATOR, WORD_GAP, caseInsensitive, keyedIdSpan, keyedTokenSpans,
+  keywordValueRegex, mergeSpans, scanKeywordValues,
+} from './context';
+import { hasDigits } from './util';
+import type { Detector, DetectorFactory, Span } from './types';
+
+/**
+ * VIN transliteration (ISO 3779 / 49 CFR 565.15), indexed by upper-case char code: digits are
+ * themselves, letters map to 1–9, and I, O, Q (never used) map to -1.
+ */
+const VIN_VALUE: Int8Array = (() => {
+  const table = new Int8Array(128).fill(-1);
+  for (let d = 0; d <= 9; d++) table[48 + d] = d;
+  const letters = 'ABCDEFGHJKLMNPRSTUVWXYZ';
+  const values = [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9];
+  for (let i = 0; i < letters.length; i++) table[letters.charCodeAt(i)] = values[i] ?? -1;
+  return table;
+})();
+const VIN_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2] as const;
+
+/** Upper-cases an ASCII letter's char code; leaves anything else alone. */
+function upperCode(c: number): number {
+  return c >= 97 && c <= 122 ? c - 32 : c;
+}
+
+/**
+ * True when the 17-character `vin` has a valid check digit at position 9: the weighted sum of
+ * the transliterated characters mod 11, with 10 written as `X`. Case-insensitive.
+ */
+export function vinCheckDigitValid(vin: string): boolean {
+  if (vin.length !== 17) return false;
+  let sum = 0;
+  for (let i = 0; i < 17; i++) {
+    const c = upperCode(vin.charCodeAt(i));
+    const v = c < 128 ? (VIN_VALUE[c] ?? -1) : -1;
+    if (v < 0) return false;
+    sum += v * (VIN_WEIGHTS[i] ?? 0);
+  }
+  const check = sum % 11;
+  const actual = upperCode(vin.charCodeAt(8));
+  return check === 10 ? actual === 88 /* X */ : actual === 48 + check;
+}
+
+/** A 17-character run of the VIN alphabet (no I, O, Q), not part of a longer token. */
+const BARE_VIN = /(?<![A-Za-z0-9])[A-HJ-NPR-Za-hj-npr-z0-9]{17}(?![A-Za-z0-9])/g;
+
+/**
+ * A bare VIN needs more than a check digit (1 in 11 random tokens pass): letters and at least
+ * three digits (never a 17-digit number or a word), in one case (mixed-case 17-character tokens
+ * are random ids, e.g. Meteor's).
+ */
+function plausibleBareVin(token: string): boolean {
+  let digits = 0;
+  let upper = 0;
+  let lower = 0;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c >= 97) lower++;
+    else upper++;
+  }
+  return digits >= 3 && (upper === 0 || lower === 0) && upper + lower > 0 && vinCheckDigitValid(token);
+}
+
+const VIN_KEYWORDS = `vin(?:${WORD_GAP}${QUALIFIER})?|vehicle${WORD_GAP}identification${WORD_GAP}(?:numbers?|num|no|#)`;
+
+/** After "VIN": 11–17 VIN characters (pre-1981 VINs are shorter; check digits are NA-only). */
+const KEYWORD_VIN = /^[A-HJ-NPR-Z0-9]{11,17}$/i;
+function acceptKeywordVin(token: string): boolean {
+  return KEYWORD_VIN.test(token) && hasDigits(token, 2);
+}
+
+const PLATE_KEYWORDS = [
+  `(?:licen[csCS]e|number|registration|vehicle|car)${WORD_GAP}plates?(?:${WORD_GAP}${QUALIFIER})?`,
+  `plates?(?:${WORD_GAP}${QUALIFIER})?`,
+  `(?:licen[csCS]e|vehicle)${WORD_GAP}tags?(?:${WORD_GAP}${QUALIFIER})?`,
+  `tag${WORD_GAP}(?:numbers?|num|nbr|no)`,
+  `(?:vehicle|car)${WORD_GAP}registration(?:${WORD_GAP}${QUALIFIER})?`,
+].join('|');
+
+/**
+ * A plate after its keyword: up to three dash-joined groups (`ABC-1234`, `AB-123-CD`) and an
+ * optional space-separated group (`ABC 1234`, UK `AB12 CDE`) that `findPlates` keeps only when
+ * it plausibly belongs to the plate.
+ */
+const PLATE_RE = new RegExp(
+  caseInsensitive(`${KEYWORD_START}(?:${PLATE_KEYWORDS})${KEYWORD_END}${SEPARATOR}`) +
+    '([A-Za-z0-9]{1,8}(?:-[A-Za-z0-9]{1,8}){0,2})( [A-Za-z0-9]{1,4})?(?![A-Za-z0-9]|-[A-Za-z0-9])',
+  'g',
+);
+
+/** Measurements that follow "plate" in shop and kitchen text: `plate 10mm`, `plate 300g`. */
+const MEASUREMENT = /^\d+(?:mm|cm|m|in|ft|kg|g|lbs?|oz|px|ml|l)$/i;
+const YEAR = /^(?:19|20)\d\d$/;
+
+function plausiblePlate(plate: string): boolean {
+  let alnum = 0;
+  let digits = 0;
+  for (let i = 0; i < plate.length; i++) {
+    const c = plate.charCodeAt(i);
+    if (c >= 48 && c <= 57) { digits++; alnum++; } else if (c !== 45 && c !== 32) alnum++;
+  }
+  if (alnum < 3 || alnum > 8 || digits === 0) return false;
+  if (digits === alnum && digits < 4) return false;
+  return !YEAR.test(plate) && !MEASUREMENT.test(plate);
+}
+
+function isUpperOrDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 97 && c <= 122) return false;
+  }
+  return true;
+}
+
+function findPlates(re: RegExp, value: string): Span[] {
+  const spans: Span[] = [];
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(value)) !== null) {
+    const main = m[1] ?? '';
+    const tail = m[2];
+    const end = m.index + m[0].length;
+    const start = end - main.length - (tail?.length ?? 0);
+    // "ABC 1234" / "AB12 CDE" are one plate; "7ABC123 and" is a plate and a word.
+    const joined = tail !== undefined && main.length <= 4 && !main.includes('-') &&
+      isUpperOrDigits(main) && isUpperOrDigits(tail);
+    const plate = joined ? main + tail : main;
+    if (plausiblePlate(plate)) {
+      spans.push({ start, end: start + plate.length, kind: 'vehicle' });
+      re.lastIndex = start + plate.length;
+    } else {
+      re.lastIndex = Math.max(start, m.index + 1);
+    }
+  }
+  return spans;
+}
+
+const VEHICLE_KEY = new RegExp(
+  '(?:^|_)(?:(?:licen[cs]e_|number_|registration_|vehicle_)?plates?(?:_(?:numbers?|num|no|ids?))?' +
+    '|vehicle_(?:ids?|vin|identification_number|registration(?:_number)?)|vins?(?:_(?:numbers?|no))?' +
+    '|(?:licen[cs]e_)?tag_number)(?:_(?:value|raw|str|string|text|hash|hashed))?$',
+);
+
+/** True when a normalised key names a vehicle identifier or plate. */
+export function isVehicleKey(key: string): boolean {
+  return key.length > 0 && VEHICLE_KEY.test(key);
+}
+
+export const vehicleDetector: DetectorFactory = () => {
+  const vinKeywordRe = keywordValueRegex(VIN_KEYWORDS);
+  const bareVinRe = new RegExp(BARE_VIN.source, 'g');
+  const plateRe = new RegExp(PLATE_RE.source, 'g');
+  return {
+    id: 'vehicle',
+    letter: 'L',
+    kind: 'vehicle',
+    marker: '[VEHICLE]',
+    prefilter(value, ctx) {
+      return hasDigits(value, 1) || (value.length >= 3 && isVehicleKey(ctx.key));
+    },
+    find(value, ctx) {
+      const keyed = isVehicleKey(ctx.key);
+      if (keyed) {
+        const whole = keyedIdSpan(value, 'vehicle');
+        if (whole !== null) return [whole];
+      }
+      const bare: Span[] = [];
+      bareVinRe.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = bareVinRe.exec(value)) !== null) {
+        if (plausibleBareVin(m[0])) bare.push({ start: m.index, end: m.index + 17, kind: 'vehicle' });
+      }
+      return mergeSpans(
+        keyed ? keyedTokenSpans(value, 'vehicle') : [],
+        scanKeywordValues(vinKeywordRe, value, 'vehicle', acceptKeywordVin),
+        bare,
+        findPlates(plateRe, value),
+      );
+    },
+  } satisfies Detector;
+};

@@ -1,0 +1,213 @@
+import fc from 'fast-check';
+import {
+  COMMON_WORD_FIRST_NAMES,
+  COMMON_WORD_SURNAMES,
+  FIRST_NAMES,
+  SURNAMES,
+} from '../../src/detectors/data/names';
+import { looksLikeNameSlug, nameDetector } from '../../src/detectors/name';
+import { DEFAULT_DETECTOR_OPTIONS } from '../../src/detectors/types';
+
+const detector = nameDetector(DEFAULT_DETECTOR_OPTIONS);
+
+function found(value: string, key = ''): string[] {
+  const ctx = { key };
+  if (!detector.prefilter(value, ctx)) return [];
+  return detector.find(value, ctx).map((s) => value.slice(s.start, s.end));
+}
+
+describe('name dictionaries', () => {
+  it('hold enough lower-case names', () => {
+    expect(FIRST_NAMES.size).toBeGreaterThanOrEqual(600);
+    expect(SURNAMES.size).toBeGreaterThanOrEqual(600);
+    for (const set of [FIRST_NAMES, SURNAMES, COMMON_WORD_FIRST_NAMES, COMMON_WORD_SURNAMES]) {
+      for (const name of set) expect(name).toMatch(/^[a-z]+$/);
+    }
+  });
+});
+
+describe('name detector', () => {
+  it('declares its identity', () => {
+    expect(detector).toMatchObject({ id: 'name', kind: 'name', letter: 'A', marker: '[NAME]' });
+  });
+
+  describe('with a cue', () => {
+    it.each([
+      ['Patient Jane Doe was admitted', 'Jane Doe'],
+      ['patient: jane doe', 'jane doe'],
+      ['Dr. Gregory House', 'Gregory House'],
+      ['Dr Xander Quimby will see you', 'Xander Quimby'],
+      ['Ask Mr. Smith.', 'Smith'],
+      ["Mrs. O'Brien called", "O'Brien"],
+      ['Ms. Anne-Marie Ng', 'Anne-Marie Ng'],
+      ['Name: John Q. Public', 'John Q. Public'],
+      ['name=Xochitl Quetzal', 'Xochitl Quetzal'],
+      ['my name is Maria Garcia', 'Maria Garcia'],
+      ['Hi, my name is maria garcia', 'maria garcia'],
+      ['signed by J. Smith', 'J. Smith'],
+      ['Reviewed by Priya Raman', 'Priya Raman'],
+      ['seen by Dr. Chen on Monday', 'Chen'],
+      ['Patient: Dr. Xu', 'Xu'],
+      ['Jane Doe, MD', 'Jane Doe'],
+      ['Gregory Xylo, MD', 'Gregory Xylo'],
+      ['Report by Xavi Quorn, Ph.D.', 'Xavi Quorn'],
+      ['Dear Jordan,', 'Jordan'],
+      ['Patient Jane Doe Education', 'Jane Doe'],
+      ['Dr. Martin Luther King Jr. spoke', 'Martin Luther King Jr.'],
+      ['Dr. José Núñez', 'José Núñez'],
+    ])('finds the name in %j', (text, expected) => {
+      expect(found(text)).toEqual([expected]);
+    });
+  });
+
+  describe('without a cue', () => {
+    it.each([
+      ['Jane Doe booked a visit', 'Jane Doe'],
+      ['Robert Johnson', 'Robert Johnson'],
+      ['met Maria Garcia-Lopez today', 'Maria Garcia-Lopez'],
+      ['Doe, Jane', 'Doe, Jane'],
+      ['Smith, John Q.', 'Smith, John Q.'],
+      ['Mary Ann Smith', 'Mary Ann Smith'],
+      ['John Q. Public', 'John Q. Public'],
+      ['Will Smith', 'Will Smith'],
+      ['Grace Hopper? no, Grace Kowalski', 'Grace Kowalski'],
+      ['(Wei Zhang)', 'Wei Zhang'],
+      ['ROBERT JOHNSON', 'ROBERT JOHNSON'],
+      ['Siobhan Byrne', 'Siobhan Byrne'],
+    ])('finds the name in %j', (text, expected) => {
+      expect(found(text)).toEqual([expected]);
+    });
+
+    it('finds several names in order', () => {
+      expect(found('Jane Doe and Robert Johnson met Dr. Xu')).toEqual(['Jane Doe', 'Robert Johnson', 'Xu']);
+    });
+  });
+
+  it.each([
+    ['a button', 'Book Appointment'],
+    ['a call to action', 'Sign Up'],
+    ['a link', 'Learn More'],
+    ['a plan', 'Pro Plan'],
+    ['a city', 'New York'],
+    ['another city', 'Boston'],
+    ['a date', 'March 14'],
+    ['a PostHog event', '$pageview'],
+    ['an autocapture event', '$autocapture'],
+    ['a token', 'phc_testtoken'],
+    ['a browser', 'Chrome'],
+    ['browsers', 'Firefox Safari Edge'],
+    ['an OS', 'Mac OS X'],
+    ['Windows', 'Windows'],
+    ['Linux', 'Linux'],
+    ['a wallet', 'Apple Pay'],
+    ['a word pair of common-word names', 'June Carter'],
+    ['colours', 'Rose Gray'],
+    ['a verb and a name', 'Mark Brown as read'],
+    ['UI with a title word', 'Don\'t Miss Out'],
+    ['a label without a name', 'Patient Education'],
+    ['a lower-case verb after a cue', 'patient will be seen'],
+    ['a name label without a name', 'Name: Signup Button'],
+    ['a greeting', 'Hello World'],
+    ['a user agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'],
+    ['an email', 'jane.doe@example.com'],
+    ['a file name', 'analytics.js'],
+    ['a surname alone', 'Smith'],
+    ['a first name alone', 'Jane'],
+    ['a camelCase id', 'JaneDoe'],
+    ['a slug', 'jane-doe'],
+    ['lower-case names without a cue', 'jane doe'],
+    ['a street', 'Jane Street'],
+  ])('ignores %s', (_label, text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  describe('under name keys', () => {
+    it.each([
+      ['first_name', ' jane ', 'jane'],
+      ['last_name', "O'Neil-Smith", "O'Neil-Smith"],
+      ['full_name', 'Xochitl Quetzal', 'Xochitl Quetzal'],
+      ['patient_name', 'Doe, Jane', 'Doe, Jane'],
+      ['nickname', 'Sky', 'Sky'],
+      ['emergency_contact', 'Mary Ann Smith', 'Mary Ann Smith'],
+      ['guardian_name', 'j. r. r. tolkien', 'j. r. r. tolkien'],
+      ['billing_first_name', 'Zoë', 'Zoë'],
+      ['name', 'Jane Doe', 'Jane Doe'],
+      ['name', 'jane', 'jane'],
+      ['name', 'Priya', 'Priya'],
+    ])('accepts the whole value under %s: %j', (key, value, expected) => {
+      expect(found(value, key)).toEqual([expected]);
+    });
+
+    it.each([
+      ['name', 'page_view'],
+      ['name', 'Signup Button'],
+      ['name', 'analytics.js'],
+      ['name', 'iOS'],
+      ['name', 'Chrome'],
+      ['name', 'Pro plan'],
+      ['name', 'Checkout Page'],
+      ['name', 'Summer Sale'],
+      ['name', 'Dashboard View'],
+      ['first_name', ''],
+      ['first_name', 'null'],
+      ['first_name', 'user_123'],
+      ['last_name', 'N/A'],
+    ])('rejects %s=%j', (key, value) => {
+      expect(found(value, key)).toEqual([]);
+    });
+  });
+
+  it('never throws and stays linear on adversarial input', () => {
+    const inputs = [
+      '',
+      '\u0000\ud800',
+      'Dr. '.repeat(12_000),
+      'Jane '.repeat(10_000),
+      'Jane-'.repeat(10_000),
+      "O'".repeat(25_000),
+      'A'.repeat(50_000),
+      'patient: '.repeat(5_000),
+      'Doe, '.repeat(10_000),
+    ];
+    for (const input of inputs) {
+      expect(() => detector.find(input, { key: '' })).not.toThrow();
+      expect(() => detector.find(input, { key: 'name' })).not.toThrow();
+    }
+  });
+
+  it('finds any capitalised dictionary pair after "Patient"', () => {
+    const capitalise = (w: string): string => w.charAt(0).toUpperCase() + w.slice(1);
+    const firsts = [...FIRST_NAMES];
+    const lasts = [...SURNAMES];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...firsts),
+        fc.constantFrom(...lasts),
+        fc.constantFrom('', 'Today ', 'Note: ', 'Seen: '),
+        fc.constantFrom(' was admitted.', '.', ', age 40', ' reports pain', ''),
+        (first, last, before, after) => {
+          const name = `${capitalise(first)} ${capitalise(last)}`;
+          const spans = found(`${before}Patient ${name}${after}`);
+          expect(spans).toContain(name);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('looksLikeNameSlug', () => {
+  it.each(['jane-doe', 'john_smith', 'maria.garcia', 'mary-ann-smith', 'john-smith-4a5b6c', 'Robert-Johnson'])(
+    'accepts %j',
+    (segment) => {
+      expect(looksLikeNameSlug(segment)).toBe(true);
+    },
+  );
+
+  it.each(['pricing', 'sign-up', 'blog-post', 'jane', 'new-york', 'rose-hill', 'page-view', 'user-123', 'jane-doe-smith-jones', ''])(
+    'rejects %j',
+    (segment) => {
+      expect(looksLikeNameSlug(segment)).toBe(false);
+    },
+  );
+});

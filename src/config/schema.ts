@@ -1,0 +1,113 @@
+/**
+ * The one schema for config files and rule packs. `phi-proxy check`, the loader and the JSON
+ * Schema for editors all come from here, so they cannot disagree.
+ */
+import { z } from 'zod';
+
+const letter = z.enum(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'P', 'Q', 'R']);
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+const match = z.strictObject({
+  /** Property names, anywhere in the event: `first_name|last_name`, `*_email`; case and `$`/`-`/camelCase insensitive. */
+  keys: z.array(nonEmpty).optional(),
+  /** Dotted path globs from the event root: `properties.$set.*`, `**.traits.email`. Arrays are transparent. */
+  paths: z.array(nonEmpty).optional(),
+  /** Value detectors to run on every string leaf in scope (all leaves when no keys/paths are given). */
+  detectors: z.array(nonEmpty).optional(),
+});
+
+const ruleBase = {
+  id: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'rule ids use letters, digits and _ . : -'),
+  /** The Safe Harbor identifier this rule implements (documentation, metrics, audit). */
+  identifier: letter.optional(),
+  description: z.string().optional(),
+  match,
+};
+
+export const ruleSchema = z.discriminatedUnion('action', [
+  z.strictObject({ ...ruleBase, action: z.literal('drop') }),
+  z.strictObject({ ...ruleBase, action: z.literal('redact'), marker: z.string().optional() }),
+  z.strictObject({
+    ...ruleBase,
+    action: z.literal('generalize'),
+    /** What the value is; for detector matches it comes from the detector. */
+    as: z.enum(['zip', 'date', 'birth_year', 'age', 'ip']).optional(),
+    /** Keep this many leading bits of an IPv4 address (e.g. 24); absent: the address is removed. */
+    ipv4_prefix: z.number().int().min(0).max(32).optional(),
+    ipv6_prefix: z.number().int().min(0).max(128).optional(),
+  }),
+  z.strictObject({
+    ...ruleBase,
+    action: z.literal('url'),
+    /** Query keys that survive (globs, case-insensitive); their values are still scanned. */
+    allow_query: z.array(nonEmpty).optional(),
+  }),
+  z.strictObject({
+    ...ruleBase,
+    action: z.literal('pseudonymize'),
+    /** `vault`: random surrogate (Safe Harbor). `hmac`: keyed hash (expert determination only). */
+    method: z.enum(['vault', 'hmac']).optional(),
+    /** Values in one namespace share surrogates (so `distinct_id` and `$user_id` still join). */
+    namespace: z.string().regex(/^[a-z0-9_]+$/).optional(),
+  }),
+  z.strictObject({ ...ruleBase, action: z.literal('keep') }),
+]);
+
+export const customDetectorSchema = z.strictObject({
+  id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'detector ids are lower_snake_case'),
+  /** RE2 syntax (linear time: no backreferences or lookaround). */
+  pattern: nonEmpty,
+  /** `i` for case-insensitive. */
+  flags: z.enum(['', 'i']).optional(),
+  identifier: letter.optional(),
+  marker: z.string().optional(),
+  /** At least one of these words must appear shortly before the match (case-insensitive). */
+  context: z.array(nonEmpty).optional(),
+});
+
+export const rulePackSchema = z.strictObject({
+  version: z.literal(1),
+  description: z.string().optional(),
+  detectors: z.array(customDetectorSchema).optional(),
+  rules: z.array(ruleSchema),
+});
+
+export const configSchema = z.strictObject({
+  /** `safe_harbor` (default) or `expert_determination`. */
+  mode: z.enum(['safe_harbor', 'expert_determination']).optional(),
+  /** Rule packs applied in order; paths are relative to this file. */
+  rules: z.array(nonEmpty).min(1).optional(),
+  detectors: z
+    .strictObject({
+      /** Regions whose national phone formats count without a `+` (ISO 3166 alpha-2). */
+      phone_regions: z.array(z.string().regex(/^[A-Z]{2}$/, 'use ISO 3166 alpha-2 codes like US')).optional(),
+    })
+    .optional(),
+  vault: z
+    .strictObject({
+      /** File holding the surrogate tokens (PHI at rest: owner-only, on a private volume). */
+      path: nonEmpty.optional(),
+    })
+    .optional(),
+  hmac: z
+    .strictObject({
+      /** Environment variable holding the key (never put the key itself in YAML). */
+      key_env: nonEmpty.optional(),
+      key_file: nonEmpty.optional(),
+      /** Written into every pseudonym so keys can be rotated. */
+      key_id: z.string().regex(/^[A-Za-z0-9]{1,16}$/).optional(),
+    })
+    .optional(),
+  limits: z
+    .strictObject({
+      /** Deeper events are refused (not forwarded). */
+      max_depth: z.number().int().min(1).max(10000).optional(),
+    })
+    .optional(),
+});
+
+export type RuleSpec = z.infer<typeof ruleSchema>;
+export type RulePackSpec = z.infer<typeof rulePackSchema>;
+export type CustomDetectorSpec = z.infer<typeof customDetectorSchema>;
+export type ConfigSpec = z.infer<typeof configSchema>;
+export type RuleAction = RuleSpec['action'];

@@ -1,0 +1,115 @@
+/**
+ * Key patterns and path globs, compiled once. Key patterns compare against normalised property
+ * names (`firstName`, `first-name`, `$first_name` are all `first_name`); path globs compare each
+ * segment case-insensitively against the raw property name.
+ */
+import { normalizeKey } from '../detectors/util';
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Normalises the literal parts of a key pattern the way keys are normalised, keeping `*` as a glob. */
+function keyPatternSource(alternative: string): string {
+  return alternative
+    .split('*')
+    .map((piece) => escapeRegex(piece.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9]+/g, '_')))
+    .join('.*')
+    .replace(/^_+|_+$/g, '');
+}
+
+/**
+ * `['first_name|last_name', '*_email']` → one anchored RegExp over normalised keys.
+ * Returns undefined for an empty list.
+ */
+export function compileKeyPatterns(patterns: readonly string[]): RegExp | undefined {
+  const alternatives = patterns.flatMap((p) => p.split('|')).map((a) => a.trim()).filter((a) => a !== '');
+  if (alternatives.length === 0) return undefined;
+  return new RegExp(`^(?:${alternatives.map(keyPatternSource).join('|')})$`);
+}
+
+/**
+ * `**` matches any number of segments (including none); any other segment is one key glob,
+ * with `|` between alternatives (`traits|$set`) and `*` for any characters.
+ */
+export type PathSegment = { anyDepth: true } | { anyDepth: false; re: RegExp };
+
+export function compilePathGlob(glob: string): PathSegment[] {
+  return glob.split('.').map((segment): PathSegment => {
+    if (segment === '**') return { anyDepth: true };
+    // `traits|$set` in one segment: either name.
+    const source = segment.split('|').map((alt) => alt.split('*').map(escapeRegex).join('.*')).join('|');
+    return { anyDepth: false, re: new RegExp(`^(?:${source})$`, 'i') };
+  });
+}
+
+/** True when the glob is `**.<one segment>`, which is just a key match anywhere. */
+export function isAnywhereKeyGlob(glob: string): boolean {
+  const segments = glob.split('.');
+  return segments.length === 2 && segments[0] === '**' && segments[1] !== '**';
+}
+
+/**
+ * A set of path globs run as one NFA while the engine walks an event. A state is
+ * `pattern * 256 + segment index`; the walk carries the states active at each node.
+ */
+export class PathMatcher {
+  private readonly patterns: PathSegment[][];
+  /** rule index owning each pattern */
+  private readonly owners: number[];
+  readonly initial: readonly number[];
+
+  constructor(globs: readonly { glob: string; rule: number }[]) {
+    this.patterns = globs.map((g) => compilePathGlob(g.glob));
+    this.owners = globs.map((g) => g.rule);
+    this.initial = Object.freeze(this.closure(this.patterns.map((_, p) => p * 256)));
+    for (const p of this.patterns) if (p.length > 255) throw new Error('path glob longer than 255 segments');
+  }
+
+  get empty(): boolean {
+    return this.patterns.length === 0;
+  }
+
+  /** Adds the states reachable by letting `**` match zero segments. */
+  private closure(states: number[]): number[] {
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i]!;
+      const segments = this.patterns[s >> 8]!;
+      const seg = segments[s & 255];
+      if (seg !== undefined && seg.anyDepth && !states.includes(s + 1)) states.push(s + 1);
+    }
+    return states;
+  }
+
+  /**
+   * States after descending into `key`, and the rules whose glob ends exactly at this node
+   * (appended to `matched`). Returns the shared empty array when nothing is active.
+   */
+  step(states: readonly number[], key: string, matched: number[]): readonly number[] {
+    if (states.length === 0) return states;
+    const next: number[] = [];
+    for (const s of states) {
+      const p = s >> 8;
+      const i = s & 255;
+      const segments = this.patterns[p]!;
+      const seg = segments[i];
+      if (seg === undefined) continue;
+      if (seg.anyDepth) {
+        if (!next.includes(s)) next.push(s); // `**` swallows this key too
+      } else if (seg.re.test(key) && !next.includes(s + 1)) {
+        next.push(s + 1);
+      }
+    }
+    this.closure(next);
+    for (const s of next) {
+      if ((s & 255) === this.patterns[s >> 8]!.length && !matched.includes(this.owners[s >> 8]!)) {
+        matched.push(this.owners[s >> 8]!);
+      }
+    }
+    return next.length === 0 ? EMPTY : next;
+  }
+}
+
+const EMPTY: readonly number[] = Object.freeze([]);
+
+export { normalizeKey };

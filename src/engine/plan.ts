@@ -1,0 +1,61 @@
+/** The compiled, frozen form of a config: everything the walk needs, nothing it must parse. */
+import type { Detector, SafeHarborLetter } from '../detectors/types';
+import type { RuleAction } from '../config/schema';
+import type { Pseudonymizer } from '../vault/types';
+import type { GeneralizeAs, GeneralizeOptions } from './generalize';
+import type { PathMatcher } from './matchers';
+import type { UrlScrubOptions } from './url';
+
+export type Mode = 'safe_harbor' | 'expert_determination';
+
+export interface CompiledRule {
+  /** Position in the combined rule list: earlier rules win ties. */
+  readonly index: number;
+  readonly id: string;
+  readonly identifier: SafeHarborLetter | undefined;
+  readonly action: RuleAction;
+  /** Marker for whole-field `redact`; detector matches use the detector's marker unless set. */
+  readonly marker: string | undefined;
+  readonly fieldMarker: string;
+  readonly generalizeAs: GeneralizeAs | undefined;
+  readonly generalize: GeneralizeOptions;
+  readonly namespace: string;
+  /** Issues pseudonyms for `pseudonymize` rules (the vault, or HMAC in expert determination). */
+  readonly pseudonymizer: Pseudonymizer | undefined;
+  readonly url: UrlScrubOptions | undefined;
+  /** Rule has detectors: it acts on matches inside strings, not on whole fields. */
+  readonly detectorIds: readonly string[];
+  readonly file: string;
+}
+
+/** A detector switched on by a rule; `priority` orders overlapping matches (lower wins). */
+export interface DetectorBinding {
+  readonly detector: Detector;
+  readonly rule: CompiledRule;
+  readonly priority: number;
+}
+
+export interface KeyRule {
+  readonly re: RegExp;
+  readonly rule: CompiledRule;
+}
+
+export interface Plan {
+  readonly mode: Mode;
+  readonly rules: readonly CompiledRule[];
+  /** Whole-field rules matched by property name. */
+  readonly fieldKeyRules: readonly KeyRule[];
+  /** Detector rules scoped to properties with these names (and their subtrees). */
+  readonly scopedKeyRules: readonly KeyRule[];
+  /** Anchored path globs of field and scoped rules. */
+  readonly paths: PathMatcher;
+  /** Detector rules that apply to every string. */
+  readonly global: readonly DetectorBinding[];
+  /** Bindings per scoped rule index. */
+  readonly scopedBindings: ReadonlyMap<number, readonly DetectorBinding[]>;
+  /** Every pseudonymizer the rules use (for vault size in `/readyz` and metrics). */
+  readonly pseudonymizers: readonly Pseudonymizer[];
+  readonly maxDepth: number;
+  /** Detector ids in use, for `check`'s summary. */
+  readonly detectorIds: readonly string[];
+}

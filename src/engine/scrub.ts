@@ -1,0 +1,398 @@
+/**
+ * The hot path: one walk over an event, in place. Per property name the matching rules are
+ * looked up once and cached (names repeat across events); per string, only the detectors whose
+ * cheap prefilter passes run. No YAML, no regex compilation, no allocation for clean strings.
+ */
+import type { DetectContext, IdentifierKind, SafeHarborLetter, Span } from '../detectors/types';
+import { normalizeKey } from '../detectors/util';
+import { ScrubError } from '../errors';
+import type { RuleAction } from '../config/schema';
+import { generalizeNumber, generalizeText, type GeneralizeAs } from './generalize';
+import type { CompiledRule, DetectorBinding, Plan } from './plan';
+import { isUrlLike, scrubUrl } from './url';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One change the engine made: what `phi-proxy explain` prints. Never holds the original value. */
+export interface Finding {
+  /** JSON path of the changed value, e.g. `properties.$set.email` or `batch[0].userId`. */
+  path: string;
+  ruleId: string;
+  identifier: SafeHarborLetter | undefined;
+  /** What was found: a detector's kind, or `field` when a rule matched the property itself. */
+  kind: IdentifierKind | 'field' | 'key';
+  action: RuleAction;
+  /** The new value; undefined when the value was removed. */
+  result: Json | undefined;
+}
+
+export interface ScrubOptions {
+  /** Receives every change (slower: builds paths). */
+  onFinding?: (finding: Finding) => void;
+  /** `counts[rule.index]` is incremented for every change a rule makes (for logs and metrics). */
+  counts?: Uint32Array;
+}
+
+/** Returned by the walk for a value that must be removed from its parent. */
+const REMOVE: unique symbol = Symbol('remove');
+type Visited = unknown;
+
+const EMPTY_CTX: DetectContext = Object.freeze({ key: '' });
+/** Surrogates this engine issued look like this; scrubbing them again must leave them alone. */
+const ISSUED_PSEUDONYM = /^(?:tok|[A-Za-z0-9]{1,16})_[A-Za-z0-9_-]{20}$/;
+
+interface KeyInfo {
+  readonly ctx: DetectContext;
+  /** Whole-field rule matched by this name (keep wins, then the earliest rule), or undefined. */
+  readonly fieldRule: CompiledRule | undefined;
+  /** Detector rules scoped to this name. */
+  readonly scoped: readonly DetectorBinding[] | undefined;
+  /** undefined: the name is clean; null: the property must go; string: its scrubbed name. */
+  readonly rename: string | null | undefined;
+  /** The rule that changed the name. */
+  readonly renameRule: CompiledRule | undefined;
+}
+
+/** Receives each change as it is made. */
+interface Recorder {
+  record(rule: CompiledRule, kind: Finding['kind'], result: Json | undefined): void;
+}
+
+/** Property names repeat endlessly across events; their rule lookups are cached per plan. */
+const keyCaches = new WeakMap<Plan, Map<string, KeyInfo>>();
+const KEY_CACHE_LIMIT = 50_000;
+
+function firstRule(a: CompiledRule | undefined, b: CompiledRule | undefined): CompiledRule | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  if (a.action === 'keep' || b.action === 'keep') return a.action === 'keep' ? a : b;
+  return a.index <= b.index ? a : b;
+}
+
+function keyInfo(plan: Plan, key: string): KeyInfo {
+  let cache = keyCaches.get(plan);
+  if (cache === undefined) {
+    cache = new Map();
+    keyCaches.set(plan, cache);
+  }
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
+
+  const normalized = normalizeKey(key);
+  let fieldRule: CompiledRule | undefined;
+  for (const { re, rule } of plan.fieldKeyRules) {
+    if (re.test(normalized)) fieldRule = firstRule(fieldRule, rule);
+  }
+  let scoped: DetectorBinding[] | undefined;
+  for (const { re, rule } of plan.scopedKeyRules) {
+    if (re.test(normalized)) (scoped ??= []).push(...plan.scopedBindings.get(rule.index)!);
+  }
+  // Property names can hold identifiers too (`{"jane@example.com": true}`).
+  let renameRule: CompiledRule | undefined;
+  const renamed = scanText(plan, key, EMPTY_CTX, plan.global, false, undefined, { record: (rule) => { renameRule ??= rule; } });
+  const info: KeyInfo = Object.freeze({
+    ctx: Object.freeze({ key: normalized }),
+    fieldRule,
+    scoped,
+    rename: renamed === key ? undefined : renamed === REMOVE ? null : (renamed as string),
+    renameRule,
+  });
+  if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
+  cache.set(key, info);
+  return info;
+}
+
+interface Hit {
+  span: Span;
+  binding: DetectorBinding;
+}
+
+function collect(value: string, ctx: DetectContext, bindings: readonly DetectorBinding[], hits: Hit[] | undefined, skipUrls: boolean): Hit[] | undefined {
+  for (const binding of bindings) {
+    if (skipUrls && binding.detector.kind === 'url') continue;
+    if (!binding.detector.prefilter(value, ctx)) continue;
+    const spans = binding.detector.find(value, ctx);
+    for (const span of spans) (hits ??= []).push({ span, binding });
+  }
+  return hits;
+}
+
+/** Longest match first at each position; ties go to the scoped or earlier rule. */
+function resolveOverlaps(hits: Hit[]): Hit[] {
+  if (hits.length === 1) return hits;
+  hits.sort((a, b) => a.span.start - b.span.start || (b.span.end - b.span.start) - (a.span.end - a.span.start) || a.binding.priority - b.binding.priority);
+  const kept: Hit[] = [];
+  let end = -1;
+  for (const hit of hits) {
+    if (hit.span.start < end) {
+      // Overlapping: a longer later span replaces a shorter kept one that it contains the start of.
+      const last = kept[kept.length - 1]!;
+      if (hit.span.end > last.span.end && hit.span.end - hit.span.start > last.span.end - last.span.start) {
+        kept[kept.length - 1] = { span: { start: last.span.start, end: hit.span.end, kind: hit.span.kind }, binding: hit.binding };
+        end = hit.span.end;
+      }
+      continue;
+    }
+    kept.push(hit);
+    end = hit.span.end;
+  }
+  return kept;
+}
+
+function replacementFor(plan: Plan, hit: Hit, text: string, inUrl: boolean): string {
+  const { rule, detector } = hit.binding;
+  switch (rule.action) {
+    case 'generalize':
+      return generalizeText(rule.generalizeAs ?? hit.span.kind, text, rule.generalize) ?? detector.marker;
+    case 'pseudonymize':
+      return ISSUED_PSEUDONYM.test(text) ? text : rule.pseudonymizer!.pseudonym(rule.namespace, text);
+    case 'url':
+      return inUrl || rule.url === undefined ? detector.marker : scrubUrl(text, rule.url);
+    case 'redact':
+      return rule.marker ?? detector.marker;
+    default: // drop inside a URL or a name: the part goes, marked
+      return detector.marker;
+  }
+}
+
+/**
+ * Runs detectors over one string and applies each match's rule. Returns the same string when
+ * nothing matched, REMOVE when a `drop` rule matched (outside URLs).
+ */
+function scanText(
+  plan: Plan,
+  value: string,
+  ctx: DetectContext,
+  global: readonly DetectorBinding[],
+  inUrl: boolean,
+  extra: readonly DetectorBinding[] | undefined,
+  run: Recorder | undefined,
+): string | typeof REMOVE {
+  if (value.length === 0) return value;
+  let hits = collect(value, ctx, global, undefined, inUrl);
+  if (extra !== undefined) hits = collect(value, ctx, extra, hits, inUrl);
+  if (hits === undefined) return value;
+  const kept = resolveOverlaps(hits);
+  if (!inUrl) {
+    const drop = kept.find((h) => h.binding.rule.action === 'drop');
+    if (drop) {
+      run?.record(drop.binding.rule, drop.span.kind, undefined);
+      return REMOVE;
+    }
+  }
+  let out = '';
+  let cursor = 0;
+  for (const hit of kept) {
+    const replacement = replacementFor(plan, hit, value.slice(hit.span.start, hit.span.end), inUrl);
+    out += value.slice(cursor, hit.span.start) + replacement;
+    cursor = hit.span.end;
+    run?.record(hit.binding.rule, hit.span.kind, replacement);
+  }
+  out += value.slice(cursor);
+  return out;
+}
+
+/** Detectors over text inside a URL (query values, path segments): never removes, never recurses into URLs. */
+export function scanUrlText(plan: Plan, text: string): string {
+  return scanText(plan, text, EMPTY_CTX, plan.global, true, undefined, undefined) as string;
+}
+
+function inferGeneralizeAs(value: string): GeneralizeAs {
+  const trimmed = value.trim();
+  if (/^\d{5}(?:-\d{4})?$/.test(trimmed)) return 'zip';
+  if (/^\d{1,3}$/.test(trimmed)) return 'age';
+  if (/^[0-9a-f:.]+$/i.test(trimmed) && (trimmed.includes(':') || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(trimmed))) return 'ip';
+  return 'date';
+}
+
+/** One scrub call's mutable state: the JSON path (for explain) and the counters. */
+class WalkRun implements Recorder {
+  private readonly path: (string | number)[] = [];
+  constructor(private readonly plan: Plan, private readonly options: ScrubOptions) {}
+
+  record(rule: CompiledRule, kind: Finding['kind'], result: Json | undefined): void {
+    if (this.options.counts) this.options.counts[rule.index]! += 1;
+    if (this.options.onFinding) {
+      this.options.onFinding({ path: this.pathString(), ruleId: rule.id, identifier: rule.identifier, kind, action: rule.action, result });
+    }
+  }
+
+  private pathString(): string {
+    let out = '';
+    for (const part of this.path) {
+      if (typeof part === 'number') out += `[${part}]`;
+      else out += out === '' ? part : `.${part}`;
+    }
+    return out;
+  }
+
+  visit(value: unknown, info: KeyInfo, states: readonly number[], rule: CompiledRule | undefined, extra: readonly DetectorBinding[] | undefined, depth: number): Visited {
+    if (depth > this.plan.maxDepth) throw new ScrubError(`event nests deeper than ${this.plan.maxDepth} levels`);
+    if (value === null || value === undefined) return value;
+    switch (typeof value) {
+      case 'string':
+        return rule ? this.applyField(rule, value, info) : this.scanLeaf(value, info, extra);
+      case 'number':
+        return rule ? this.applyFieldNumber(rule, value) : value;
+      case 'boolean':
+        return rule?.action === 'drop' ? REMOVE : value;
+      case 'object':
+        break;
+      default:
+        throw new ScrubError(`unsupported ${typeof value} value at ${this.pathString() || 'the root'}`);
+    }
+    if (rule?.action === 'keep') return value;
+    if (rule?.action === 'drop') {
+      this.record(rule, 'field', undefined);
+      return REMOVE;
+    }
+    if (Array.isArray(value)) return this.visitArray(value, info, states, rule, extra, depth);
+    // Plain objects only (from any realm): a Date, Map or class instance would hide its contents.
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== null && Object.getPrototypeOf(proto) !== null) {
+      throw new ScrubError(`unsupported object at ${this.pathString() || 'the root'}: events must be plain JSON`);
+    }
+    return this.visitObject(value as Record<string, unknown>, states, rule, extra, depth);
+  }
+
+  private visitArray(array: unknown[], info: KeyInfo, states: readonly number[], rule: CompiledRule | undefined, extra: readonly DetectorBinding[] | undefined, depth: number): unknown[] {
+    let write = 0;
+    for (let i = 0; i < array.length; i++) {
+      this.path.push(i);
+      const result = this.visit(array[i], info, states, rule, extra, depth + 1);
+      this.path.pop();
+      if (result !== REMOVE) array[write++] = result;
+    }
+    array.length = write;
+    return array;
+  }
+
+  private visitObject(object: Record<string, unknown>, states: readonly number[], inherited: CompiledRule | undefined, extra: readonly DetectorBinding[] | undefined, depth: number): Record<string, unknown> {
+    const plan = this.plan;
+    for (const key of Object.keys(object)) {
+      const info = keyInfo(plan, key);
+      let fieldRule = info.fieldRule;
+      let childExtra = extra;
+      if (info.scoped) childExtra = childExtra ? [...childExtra, ...info.scoped] : info.scoped;
+      let childStates = states;
+      if (states.length > 0) {
+        const matched: number[] = [];
+        childStates = plan.paths.step(states, key, matched);
+        for (const index of matched) {
+          const rule = plan.rules[index]!;
+          if (rule.detectorIds.length === 0) fieldRule = firstRule(fieldRule, rule);
+          else childExtra = childExtra ? [...childExtra, ...plan.scopedBindings.get(index)!] : plan.scopedBindings.get(index)!;
+        }
+      }
+      // A rule matched here is more specific than one inherited from an ancestor.
+      const rule = fieldRule ?? inherited;
+
+      this.path.push(key);
+      if (fieldRule !== undefined && fieldRule !== inherited && fieldRule.action === 'drop') {
+        this.record(fieldRule, 'field', undefined);
+        delete object[key];
+        this.path.pop();
+        continue;
+      }
+      const before = object[key];
+      const after = this.visit(before, info, childStates, rule, childExtra, depth + 1);
+      if (info.rename === undefined) {
+        if (after === REMOVE) delete object[key];
+        else if (after !== before) object[key] = after;
+      } else {
+        delete object[key];
+        if (info.rename !== null && after !== REMOVE) {
+          // defineProperty: a scrubbed name can never act as a `__proto__` setter.
+          Object.defineProperty(object, info.rename, { value: after, enumerable: true, writable: true, configurable: true });
+        }
+        this.record(info.renameRule!, 'key', info.rename ?? undefined);
+      }
+      this.path.pop();
+    }
+    return object;
+  }
+
+  private scanLeaf(value: string, info: KeyInfo, extra: readonly DetectorBinding[] | undefined): Visited {
+    return scanText(this.plan, value, info.ctx, this.plan.global, false, extra, this);
+  }
+
+  private applyField(rule: CompiledRule, value: string, info: KeyInfo): Visited {
+    let result: string | typeof REMOVE;
+    switch (rule.action) {
+      case 'keep':
+        return value;
+      case 'drop':
+        result = REMOVE;
+        break;
+      case 'redact':
+        if (value === '' || value === rule.fieldMarker) return value;
+        result = rule.fieldMarker;
+        break;
+      case 'generalize':
+        result = generalizeText(rule.generalizeAs ?? inferGeneralizeAs(value), value, rule.generalize) ?? REMOVE;
+        if (result === value) return value;
+        break;
+      case 'url':
+        if (!isUrlLike(value)) return this.scanLeaf(value, info, undefined);
+        result = scrubUrl(value, rule.url!);
+        if (result === value) return value;
+        break;
+      case 'pseudonymize':
+        if (value === '' || ISSUED_PSEUDONYM.test(value)) return value;
+        result = rule.pseudonymizer!.pseudonym(rule.namespace, value);
+        break;
+    }
+    this.record(rule, 'field', result === REMOVE ? undefined : result);
+    return result;
+  }
+
+  private applyFieldNumber(rule: CompiledRule, value: number): Visited {
+    let result: Json | typeof REMOVE;
+    switch (rule.action) {
+      case 'keep':
+        return value;
+      case 'drop':
+        result = REMOVE;
+        break;
+      case 'redact':
+        result = rule.fieldMarker;
+        break;
+      case 'generalize':
+        result = generalizeNumber(rule.generalizeAs, value, rule.generalize) ?? REMOVE;
+        if (result === value) return value;
+        break;
+      case 'url':
+        result = REMOVE;
+        break;
+      case 'pseudonymize':
+        result = rule.pseudonymizer!.pseudonym(rule.namespace, String(value));
+        break;
+    }
+    this.record(rule, 'field', result === REMOVE ? undefined : result);
+    return result;
+  }
+}
+
+const ROOT: KeyInfo = Object.freeze({ ctx: EMPTY_CTX, fieldRule: undefined, scoped: undefined, rename: undefined, renameRule: undefined });
+
+/**
+ * Scrubs one event **in place** and returns it (strings at the root are returned anew).
+ * Throws ScrubError when the event cannot be scrubbed; the caller must then drop it.
+ *
+ * @example
+ *   const plan = compileRules();            // embedded Safe Harbor pack
+ *   scrubEvent(plan, { event: 'signup', properties: { email: 'jane@example.com' } });
+ *   // → { event: 'signup', properties: { email: '[EMAIL]' } }
+ */
+export function scrubEvent<T>(plan: Plan, event: T, options: ScrubOptions = {}): T {
+  const run = new WalkRun(plan, options);
+  let result: unknown;
+  try {
+    result = run.visit(event, ROOT, plan.paths.initial, undefined, undefined, 0);
+  } catch (err) {
+    if (err instanceof ScrubError) throw err;
+    // Anything else is a bug, but still never a reason to let the event through.
+    throw new ScrubError(`scrubbing failed (${(err as Error)?.name ?? 'error'})`, { cause: err });
+  }
+  return (result === REMOVE ? null : result) as T;
+}

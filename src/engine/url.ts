@@ -1,0 +1,150 @@
+/**
+ * The `url` action. Keeps what analytics needs from a URL — scheme, host, port, the path with
+ * identifier-looking segments templated to `:id`, allow-listed query keys (UTM by default) —
+ * and drops the rest: user info, other query parameters, the fragment. A URL with nothing to
+ * remove comes back byte-identical (so unchanged URLs keep their exact encoding).
+ */
+import { looksLikeNameSlug } from '../detectors/name';
+
+export const PATH_ID = ':id';
+export const DEFAULT_ALLOW_QUERY: readonly string[] = Object.freeze(['utm_*']);
+
+export interface UrlScrubOptions {
+  /** Which query keys survive; compiled from `allow_query`. */
+  readonly allowQuery: RegExp;
+  /** Runs the value detectors on decoded text; returns the input itself when nothing was found. */
+  readonly scanText: (text: string) => string;
+}
+
+/** `['utm_*', 'ref']` → an anchored, case-insensitive RegExp. */
+export function compileAllowQuery(globs: readonly string[]): RegExp {
+  const alternatives = globs.map((g) => g.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'));
+  return alternatives.length === 0 ? /^(?!)$/ : new RegExp(`^(?:${alternatives.join('|')})$`, 'i');
+}
+
+/** Percent-decodes until stable (senders double-encode), at most a few rounds; bad escapes stop it. */
+export function decodeRepeatedly(text: string): string {
+  let current = text;
+  for (let round = 0; round < 4 && current.includes('%'); round++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(current);
+    } catch {
+      return current;
+    }
+    if (next === current) break;
+    current = next;
+  }
+  return current;
+}
+
+function decodeFormComponent(text: string): string {
+  return decodeRepeatedly(text.includes('+') ? text.replace(/\+/g, ' ') : text);
+}
+
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+const VERSION = /^v\d+(?:\.\d+)*$/i;
+const HEX_ID = /^[0-9a-f]{8,}$/i;
+const DIGIT = /\d/;
+const DIGITS_ONLY = /^\d+$/;
+
+/**
+ * An id in a path segment: numbers, UUIDs, long hex, mixed letter/digit codes, opaque tokens,
+ * e-mail addresses, name slugs (`jane-doe`) and anything a detector recognises.
+ */
+export function isIdentifierSegment(segment: string, scanText: (text: string) => string): boolean {
+  if (segment === '' || segment === '.' || segment === '..') return false;
+  const decoded = decodeRepeatedly(segment);
+  if (DIGITS_ONLY.test(decoded)) return true;
+  if (VERSION.test(decoded)) return false;
+  if (UUID.test(decoded)) return true;
+  if (HEX_ID.test(decoded) && DIGIT.test(decoded)) return true;
+  if (decoded.includes('@')) return true;
+  const stem = decoded.replace(/\.(?:html?|php|aspx?|jsp|json|xml|pdf|js|css|png|jpe?g|gif|svg|webp)$/i, '');
+  let digits = 0;
+  for (let i = 0; i < stem.length; i++) {
+    const c = stem.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
+  // `abc123`, `MRN-00123`, `p_4821`: codes with several digits; `page2`, `step-1` stay.
+  if (digits >= 2 && digits * 3 >= stem.replace(/[^A-Za-z0-9]/g, '').length) return true;
+  if (digits >= 3) return true;
+  // Opaque tokens (session ids, invite codes): long, no separators, mixed case or digits.
+  if (stem.length >= 16 && /^[A-Za-z0-9_-]+$/.test(stem) && /[A-Z]/.test(stem) && /[a-z]/.test(stem)) return true;
+  if (looksLikeNameSlug(stem)) return true;
+  return scanText(decoded) !== decoded;
+}
+
+function scrubPath(path: string, options: UrlScrubOptions): string {
+  if (path === '' || path === '/') return path;
+  const segments = path.split('/');
+  let changed = false;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    // `;jsessionid=…` matrix params are session identifiers.
+    const semicolon = segment.indexOf(';');
+    const bare = semicolon >= 0 ? segment.slice(0, semicolon) : segment;
+    if (semicolon >= 0) changed = true;
+    if (isIdentifierSegment(bare, options.scanText)) {
+      segments[i] = PATH_ID;
+      changed = true;
+    } else if (semicolon >= 0) {
+      segments[i] = bare;
+    }
+  }
+  return changed ? segments.join('/') : path;
+}
+
+function scrubQuery(query: string, options: UrlScrubOptions): string {
+  const kept: string[] = [];
+  let changed = false;
+  for (const part of query.split('&')) {
+    if (part === '') { changed = true; continue; }
+    const eq = part.indexOf('=');
+    const rawKey = eq >= 0 ? part.slice(0, eq) : part;
+    const key = decodeFormComponent(rawKey);
+    if (!options.allowQuery.test(key)) { changed = true; continue; }
+    if (eq < 0) { kept.push(part); continue; }
+    const rawValue = part.slice(eq + 1);
+    const value = decodeFormComponent(rawValue);
+    const scanned = options.scanText(value);
+    if (scanned === value) {
+      kept.push(part);
+    } else {
+      kept.push(`${rawKey}=${encodeURIComponent(scanned)}`);
+      changed = true;
+    }
+  }
+  return changed ? kept.join('&') : query;
+}
+
+const ABSOLUTE = /^([a-z][a-z0-9+.-]*:)?\/\/([^/?#]*)/i;
+
+/** Scrubs an absolute URL, a protocol-relative one, a path (`/a/b?c`) or a query string (`?a=b`). */
+export function scrubUrl(url: string, options: UrlScrubOptions): string {
+  let rest = url;
+  let prefix = '';
+  const absolute = ABSOLUTE.exec(url);
+  if (absolute) {
+    const authority = absolute[2]!;
+    const at = authority.lastIndexOf('@');
+    // user:password@host — credentials and often an e-mail address.
+    prefix = at >= 0 ? `${absolute[1] ?? ''}//${authority.slice(at + 1)}` : absolute[0];
+    rest = url.slice(absolute[0].length);
+  }
+  const hash = rest.indexOf('#');
+  const withoutFragment = hash >= 0 ? rest.slice(0, hash) : rest;
+  const q = withoutFragment.indexOf('?');
+  const path = q >= 0 ? withoutFragment.slice(0, q) : withoutFragment;
+  const query = q >= 0 ? withoutFragment.slice(q + 1) : undefined;
+
+  const newPath = scrubPath(path, options);
+  const newQuery = query === undefined ? undefined : scrubQuery(query, options);
+  const result = prefix + newPath + (newQuery ? `?${newQuery}` : '');
+  return result === url ? url : result;
+}
+
+/** Strings the `url` action treats as URLs rather than free text. */
+export function isUrlLike(text: string): boolean {
+  return ABSOLUTE.test(text) || text.startsWith('/') || text.startsWith('?') || /^www\.[^\s]+$/i.test(text);
+}

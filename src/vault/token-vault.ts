@@ -1,0 +1,108 @@
+/**
+ * Random surrogate tokens, the Safe Harbor way to keep ids joinable: a token is not derived from
+ * the identifier (164.514(c)), so the mapping must be remembered. It lives in an append-only file
+ * of JSON lines `["namespace","identifier","token"]` — PHI at rest, so the file is owner-only.
+ *
+ * Several processes on one host may share the file without a lock: each appends with O_APPEND
+ * (one write() per line, which Linux keeps whole on a local file system), then re-reads the tail;
+ * the FIRST line for an identifier wins, and every process reads the file in the same order, so
+ * all agree on one token even when two raced to create it.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { VaultError } from '../errors';
+import type { Pseudonymizer } from './types';
+
+const TOKEN_PREFIX = 'tok_';
+
+/** 15 random bytes → 20 base64url chars: 120 bits, collisions are not a practical concern. */
+function newToken(): string {
+  return TOKEN_PREFIX + randomBytes(15).toString('base64url');
+}
+
+export class TokenVault implements Pseudonymizer {
+  private readonly tokens = new Map<string, string>();
+  private readonly file: string | undefined;
+  private readFd = -1;
+  private appendFd = -1;
+  /** Bytes of the file already read into `tokens`. */
+  private offset = 0;
+  /** A line cut by a concurrent writer mid-read; completed on the next read. */
+  private partial = '';
+
+  /** `file` undefined: an in-memory vault (tests, `scrub` without a data directory). */
+  constructor(file?: string) {
+    this.file = file;
+    if (file === undefined) return;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      this.appendFd = fs.openSync(file, 'a', 0o600);
+      // An existing file may have been created with looser permissions by hand.
+      fs.fchmodSync(this.appendFd, 0o600);
+      this.readFd = fs.openSync(file, 'r');
+    } catch (err) {
+      throw new VaultError(`cannot open token vault ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    }
+    this.catchUp();
+  }
+
+  get size(): number {
+    return this.tokens.size;
+  }
+
+  pseudonym(namespace: string, value: string): string {
+    const key = namespace + '\u0000' + value;
+    const known = this.tokens.get(key);
+    if (known !== undefined) return known;
+    if (this.file === undefined) {
+      const token = newToken();
+      this.tokens.set(key, token);
+      return token;
+    }
+    // Another process may have issued a token for this identifier since our last read.
+    this.catchUp();
+    const raced = this.tokens.get(key);
+    if (raced !== undefined) return raced;
+    try {
+      fs.writeSync(this.appendFd, JSON.stringify([namespace, value, newToken()]) + '\n');
+    } catch (err) {
+      throw new VaultError(`cannot write token vault ${this.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    }
+    this.catchUp();
+    const token = this.tokens.get(key);
+    if (token === undefined) throw new VaultError(`token vault ${this.file} lost a write`);
+    return token;
+  }
+
+  /** Reads lines appended since the last read; the first line for an identifier wins. */
+  private catchUp(): void {
+    const size = fs.fstatSync(this.readFd).size;
+    if (size <= this.offset) return;
+    const buf = Buffer.allocUnsafe(size - this.offset);
+    const n = fs.readSync(this.readFd, buf, 0, buf.length, this.offset);
+    this.offset += n;
+    const text = this.partial + buf.toString('utf8', 0, n);
+    const lastNewline = text.lastIndexOf('\n');
+    this.partial = text.slice(lastNewline + 1);
+    if (lastNewline < 0) return;
+    for (const line of text.slice(0, lastNewline).split('\n')) {
+      if (line === '') continue;
+      let entry: unknown;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue; // a torn line from a crashed writer holds no token anyone was given
+      }
+      if (!Array.isArray(entry) || entry.length !== 3 || !entry.every((x) => typeof x === 'string')) continue;
+      const key = entry[0] + '\u0000' + entry[1];
+      if (!this.tokens.has(key)) this.tokens.set(key, entry[2] as string);
+    }
+  }
+
+  close(): void {
+    if (this.appendFd >= 0) fs.closeSync(this.appendFd);
+    if (this.readFd >= 0) fs.closeSync(this.readFd);
+    this.appendFd = this.readFd = -1;
+  }
+}

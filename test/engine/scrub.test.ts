@@ -1,0 +1,151 @@
+import { scrubEvent, type Finding } from '../../src/engine/scrub';
+import { ScrubError } from '../../src/errors';
+import { planFromRules } from '../helpers';
+
+const RULES = `
+version: 1
+detectors:
+  - id: patient_code
+    pattern: 'PT-[0-9]{6}'
+    context: [patient]
+    marker: '[PATIENT_CODE]'
+rules:
+  - id: keep-ts
+    match: { keys: [timestamp] }
+    action: keep
+  - id: ids
+    identifier: R
+    match: { keys: [distinct_id|user_id] }
+    action: pseudonymize
+  - id: email-field
+    identifier: F
+    match: { keys: [email, '*_email'] }
+    action: redact
+  - id: set-anything
+    match: { paths: ['properties.$set.secret*'] }
+    action: drop
+  - id: zip
+    match: { keys: [zip] }
+    action: generalize
+    as: zip
+  - id: age
+    match: { keys: [age] }
+    action: generalize
+    as: age
+  - id: page
+    match: { keys: [current_url] }
+    action: url
+  - id: emails
+    match: { detectors: [email] }
+    action: redact
+  - id: codes
+    match: { detectors: [patient_code] }
+    action: redact
+  - id: notes-names
+    match: { keys: [notes], detectors: [name] }
+    action: redact
+`;
+
+describe('scrubEvent (engine mechanics)', () => {
+  const plan = planFromRules(RULES);
+
+  it('applies field rules by normalised key name, anywhere in the event', () => {
+    const event = { properties: { Email: 'a@b.co', contact: { work_email: 'x@y.co' }, $set: { patientEmail: 'p@q.co' } } };
+    expect(scrubEvent(plan, event)).toEqual({
+      properties: { Email: '[EMAIL]', contact: { work_email: '[EMAIL]' }, $set: { patientEmail: '[EMAIL]' } },
+    });
+  });
+
+  it('runs detectors inside free text, arrays and nested objects, leaving the rest as it was', () => {
+    const event = { event: 'note', properties: { text: 'write to jane@example.org today', list: ['ok', 'bob@example.org'], n: 3, b: true } };
+    expect(scrubEvent(plan, event)).toEqual({
+      event: 'note',
+      properties: { text: 'write to [EMAIL] today', list: ['ok', '[EMAIL]'], n: 3, b: true },
+    });
+  });
+
+  it('scrubs identifiers in property names', () => {
+    const event = { properties: { 'jane@example.org': true, plain: 1 } };
+    expect(scrubEvent(plan, event)).toEqual({ properties: { plain: 1, '[EMAIL]': true } });
+  });
+
+  it('gives the same surrogate to the same id, in every field of the same namespace', () => {
+    const a = scrubEvent(plan, { distinct_id: 'patient-123', properties: { user_id: 'patient-123' } });
+    const b = scrubEvent(plan, { distinct_id: 'patient-456' });
+    expect(a.distinct_id).toMatch(/^tok_[A-Za-z0-9_-]{20}$/);
+    expect(a.properties.user_id).toBe(a.distinct_id);
+    expect(b.distinct_id).not.toBe(a.distinct_id);
+    // Scrubbing scrubbed output changes nothing (surrogates are recognised).
+    expect(scrubEvent(plan, structuredClone(a))).toEqual(a);
+  });
+
+  it('keep exempts a field from every other rule and detector', () => {
+    const event = { timestamp: 'sent by jane@example.org', other: 'jane@example.org' };
+    expect(scrubEvent(plan, event)).toEqual({ timestamp: 'sent by jane@example.org', other: '[EMAIL]' });
+  });
+
+  it('matches anchored path globs only at their path', () => {
+    const event = { properties: { $set: { secret_a: 1, open: 2 } }, $set: { secret_b: 3 } };
+    expect(scrubEvent(plan, event)).toEqual({ properties: { $set: { open: 2 } }, $set: { secret_b: 3 } });
+  });
+
+  it('generalises ZIP to ZIP3 (restricted prefixes to 000) and ages over 89 to 90+', () => {
+    expect(scrubEvent(plan, { zip: '02139', other: { zip: '03601-1234' } })).toEqual({ zip: '021', other: { zip: '000' } });
+    expect(scrubEvent(plan, { zip: 2139 })).toEqual({ zip: '021' });
+    expect(scrubEvent(plan, { a: { age: 93 }, b: { age: '45' }, c: { age: 45 } })).toEqual({ a: { age: '90+' }, b: { age: '45' }, c: { age: 45 } });
+  });
+
+  it('runs scoped detectors only under their keys', () => {
+    const out = scrubEvent(plan, { notes: 'Patient Jane Doe came in', title: 'Patient Jane Doe came in' });
+    expect(out.notes).not.toContain('Jane');
+    expect(out.title).toBe('Patient Jane Doe came in');
+  });
+
+  it('runs user-defined detectors with their context words', () => {
+    expect(scrubEvent(plan, { a: 'patient PT-123456', b: 'order PT-123456' })).toEqual({ a: 'patient [PATIENT_CODE]', b: 'order PT-123456' });
+  });
+
+  it('reports each change with its path, rule and new value, never the original', () => {
+    const findings: Finding[] = [];
+    scrubEvent(plan, { properties: { email: 'a@b.co', list: ['x', 'c@d.co'] } }, { onFinding: (f) => findings.push(f) });
+    expect(findings).toEqual([
+      { path: 'properties.email', ruleId: 'email-field', identifier: 'F', kind: 'field', action: 'redact', result: '[EMAIL]' },
+      { path: 'properties.list[1]', ruleId: 'emails', identifier: undefined, kind: 'email', action: 'redact', result: '[EMAIL]' },
+    ]);
+    expect(JSON.stringify(findings)).not.toContain('a@b.co');
+  });
+
+  it('counts changes per rule', () => {
+    const counts = new Uint32Array(plan.rules.length);
+    scrubEvent(plan, { email: 'a@b.co', text: 'x@y.co and z@w.co' }, { counts });
+    expect(counts[plan.rules.findIndex((r) => r.id === 'email-field')]).toBe(1);
+    expect(counts[plan.rules.findIndex((r) => r.id === 'emails')]).toBe(2);
+  });
+
+  it('refuses events nested deeper than the limit (fail closed, no stack overflow)', () => {
+    let deep: Record<string, unknown> = { email: 'a@b.co' };
+    for (let i = 0; i < 10_000; i++) deep = { d: deep };
+    expect(() => scrubEvent(plan, deep)).toThrow(ScrubError);
+    expect(() => scrubEvent(plan, deep)).toThrow(/deeper than 64 levels/);
+  });
+
+  it('refuses values that are not plain JSON rather than passing them through', () => {
+    expect(() => scrubEvent(plan, { dob: new Date(0) })).toThrow(ScrubError);
+    expect(() => scrubEvent(plan, { n: BigInt(1) })).toThrow(ScrubError);
+  });
+
+  it('treats __proto__, constructor and prototype keys as plain data (no prototype pollution)', () => {
+    const event = JSON.parse('{"__proto__": {"polluted": "jane@example.org"}, "constructor": {"prototype": {"email": "a@b.co"}}}');
+    const out = scrubEvent(plan, event);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(JSON.stringify(out)).toBe('{"__proto__":{"polluted":"[EMAIL]"},"constructor":{"prototype":{"email":"[EMAIL]"}}}');
+  });
+
+  it('scrubs URL fields: fragment and non-allow-listed query keys go, ids in the path become :id', () => {
+    const out = scrubEvent(plan, { current_url: 'https://clinic.example.com/patients/48213/chart?email=a%40b.co&utm_source=mail#dob' });
+    expect(out.current_url).toBe('https://clinic.example.com/patients/:id/chart?utm_source=mail');
+    const clean = 'https://www.example.com/pricing?utm_campaign=fall%20sale';
+    expect(scrubEvent(plan, { current_url: clean }).current_url).toBe(clean);
+  });
+});

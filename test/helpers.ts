@@ -1,0 +1,28 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { compileRules, type CompileOptions } from '../src/engine/compile';
+import type { Plan } from '../src/engine/plan';
+import { TokenVault } from '../src/vault/token-vault';
+
+export function tempDir(prefix = 'phi-proxy-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Writes a config (and the rule packs it names) into a fresh directory; returns the config path. */
+export function writeConfig(files: Record<string, string>): string {
+  const dir = tempDir();
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  return path.join(dir, 'config.yaml');
+}
+
+/** Compiles rules given as the YAML text of a rule pack, with an in-memory vault. */
+export function planFromRules(rulesYaml: string, configYaml = '', options: CompileOptions = {}): Plan {
+  const file = writeConfig({ 'config.yaml': `rules: [rules.yaml]\n${configYaml}`, 'rules.yaml': rulesYaml });
+  return compileRules(file, { pseudonymizer: new TokenVault(), ...options });
+}
+
+/** The default Safe Harbor pack with an in-memory vault. */
+export function defaultPlan(): Plan {
+  return compileRules(undefined, { pseudonymizer: new TokenVault() });
+}

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { TokenVault } from '../../src/vault/token-vault';
+import { tempDir } from '../helpers';
+
+const run = promisify(execFile);
+const DIST_VAULT = path.resolve(__dirname, '../../dist/vault/token-vault.js');
+
+describe('TokenVault', () => {
+  it('issues random tokens: same input same token, and not derived from the input', () => {
+    const a = new TokenVault();
+    const b = new TokenVault();
+    const t = a.pseudonym('id', 'patient-1');
+    expect(t).toMatch(/^tok_[A-Za-z0-9_-]{20}$/);
+    expect(a.pseudonym('id', 'patient-1')).toBe(t);
+    expect(a.pseudonym('other', 'patient-1')).not.toBe(t);
+    // Two vaults never agree by construction: the token carries no information about the value.
+    expect(b.pseudonym('id', 'patient-1')).not.toBe(t);
+  });
+
+  it('persists across restarts in an owner-only file', () => {
+    const file = path.join(tempDir(), 'data', 'vault.jsonl');
+    const first = new TokenVault(file);
+    const token = first.pseudonym('id', 'patient-1');
+    first.close();
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const second = new TokenVault(file);
+    expect(second.pseudonym('id', 'patient-1')).toBe(token);
+    expect(second.size).toBe(1);
+    second.close();
+  });
+
+  it('tightens the permissions of an existing vault file', () => {
+    const file = path.join(tempDir(), 'vault.jsonl');
+    fs.writeFileSync(file, '', { mode: 0o644 });
+    new TokenVault(file).close();
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('ignores a torn last line left by a crash', () => {
+    const file = path.join(tempDir(), 'vault.jsonl');
+    fs.writeFileSync(file, '["id","a","tok_AAAAAAAAAAAAAAAAAAAA"]\n["id","b","tok_BB', { mode: 0o600 });
+    const vault = new TokenVault(file);
+    expect(vault.pseudonym('id', 'a')).toBe('tok_AAAAAAAAAAAAAAAAAAAA');
+    expect(vault.size).toBe(1);
+    vault.close();
+  });
+
+  it('agrees on one token per identifier when several processes race on one file', async () => {
+    const file = path.join(tempDir(), 'vault.jsonl');
+    const script = `
+      const { TokenVault } = require(${JSON.stringify(DIST_VAULT)});
+      const v = new TokenVault(${JSON.stringify(file)});
+      const out = {};
+      for (let i = 0; i < 200; i++) out['p' + i] = v.pseudonym('id', 'patient-' + i);
+      process.stdout.write(JSON.stringify(out));`;
+    const results = await Promise.all([1, 2, 3, 4].map(() => run(process.execPath, ['-e', script])));
+    const maps = results.map((r) => JSON.parse(r.stdout) as Record<string, string>);
+    for (const m of maps.slice(1)) expect(m).toEqual(maps[0]);
+    const reread = new TokenVault(file);
+    expect(reread.size).toBe(200);
+    expect(reread.pseudonym('id', 'patient-7')).toBe(maps[0]!.p7);
+    reread.close();
+  }, 60_000);
+});

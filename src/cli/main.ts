@@ -1,0 +1,45 @@
+/** `phi-proxy <command>`: the command-line entry point. */
+import { EXIT, UsageError } from './args';
+import { checkCommand, explainCommand, qualityCommand, scrubCommand, type Io } from './commands';
+
+const USAGE = `usage: phi-proxy <command> [options]
+
+commands:
+  scrub   [--config FILE] [--format posthog|segment] [FILE]   scrub NDJSON events (stdin by default)
+  explain [--config FILE] [--format posthog|segment] [--json] [FILE]
+                                                  show which rule changed which path, and how
+  check   [--config FILE]                         validate the config and its rule files
+  quality [--config FILE] [--json] FILE           recall and utility on a labelled NDJSON file
+
+Without --config the embedded Safe Harbor pack (rules/safe-harbor.yaml) is used.
+Exit codes: 0 ok, 1 some lines or events failed, 2 usage error, 3 invalid config.
+`;
+
+const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  scrub: scrubCommand,
+  explain: explainCommand,
+  check: checkCommand,
+  quality: qualityCommand,
+};
+
+export async function main(argv: string[], io: Io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout.write(USAGE);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const run = COMMANDS[command];
+  if (run === undefined) {
+    io.stderr.write(`phi-proxy: unknown command "${command}"\n${USAGE}`);
+    return EXIT.usage;
+  }
+  try {
+    return await run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`phi-proxy ${command}: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}

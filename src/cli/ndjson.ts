@@ -1,0 +1,38 @@
+/** Line-by-line NDJSON input for the CLI commands, with errors that never quote the input. */
+import * as fs from 'node:fs';
+import * as readline from 'node:readline';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+
+export interface Line {
+  number: number;
+  text: string;
+}
+
+export async function* readLines(file: string | undefined, stdin: NodeJS.ReadableStream): AsyncGenerator<Line> {
+  const input = file === undefined || file === '-' ? stdin : fs.createReadStream(file);
+  const rl = readline.createInterface({ input, crlfDelay: Infinity });
+  let number = 0;
+  for await (const text of rl) {
+    number++;
+    yield { number, text };
+  }
+}
+
+/**
+ * JSON.parse's own messages quote the input ("… "jane@…" is not valid JSON"), so callers get only
+ * the position of the problem.
+ */
+export function parseJsonLine(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    const position = /position (\d+)/.exec((err as Error).message);
+    return { ok: false, reason: position ? `not valid JSON (at character ${Number(position[1]) + 1})` : 'not valid JSON' };
+  }
+}
+
+/** Writes honouring backpressure, so a large file is not buffered in memory. */
+export async function writeOut(out: Writable, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}

@@ -188,18 +188,18 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
 
     const keyPatterns = [...(spec.match.keys ?? []), ...(spec.match.paths ?? []).filter(isAnywhereKeyGlob).map((g) => g.slice(3))];
     const anchored = (spec.match.paths ?? []).filter((g) => !isAnywhereKeyGlob(g));
-    const keyRe = compileKeyPatterns(keyPatterns);
+    const keyMatcher = compileKeyPatterns(keyPatterns);
     const scoped = keyPatterns.length > 0 || anchored.length > 0;
     for (const glob of anchored) pathGlobs.push({ glob, rule: index });
 
     if (detectorIds.length === 0) {
-      if (keyRe) fieldKeyRules.push({ re: keyRe, rule });
+      if (keyMatcher) fieldKeyRules.push({ matcher: keyMatcher, rule });
       continue;
     }
     const bindings = detectorIds.map((id): DetectorBinding => ({ detector: detectors.get(id)!, rule, priority: scoped ? index - 1e6 : index }));
     if (scoped) {
       scopedBindings.set(index, bindings);
-      if (keyRe) scopedKeyRules.push({ re: keyRe, rule });
+      if (keyMatcher) scopedKeyRules.push({ matcher: keyMatcher, rule });
     } else {
       // A detector enabled twice globally runs once: the first rule naming it decides.
       for (const b of bindings) {

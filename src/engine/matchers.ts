@@ -18,14 +18,29 @@ function keyPatternSource(alternative: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
+/** `first_name`, `firstName`, `FIRSTNAME`, `first-name` and `firstname` all collapse to `firstname`. */
+export function collapseKey(normalized: string): string {
+  return normalized.includes('_') ? normalized.replace(/_/g, '') : normalized;
+}
+
+/** Tests a property name, given normalised (`first_name`) and collapsed (`firstname`). */
+export interface KeyMatcher {
+  test(normalized: string, collapsed: string): boolean;
+}
+
 /**
- * `['first_name|last_name', '*_email']` → one anchored RegExp over normalised keys.
+ * `['first_name|last_name', '*_email']` → a matcher. Literal names compare collapsed, so keys
+ * written without separators (`subscriberid`, `dateofbirth`) still match; globs compare the
+ * normalised form, so `*_ip` keeps its word boundary and never matches `zip`.
  * Returns undefined for an empty list.
  */
-export function compileKeyPatterns(patterns: readonly string[]): RegExp | undefined {
+export function compileKeyPatterns(patterns: readonly string[]): KeyMatcher | undefined {
   const alternatives = patterns.flatMap((p) => p.split('|')).map((a) => a.trim()).filter((a) => a !== '');
   if (alternatives.length === 0) return undefined;
-  return new RegExp(`^(?:${alternatives.map(keyPatternSource).join('|')})$`);
+  const literals = new Set(alternatives.filter((a) => !a.includes('*')).map((a) => collapseKey(normalizeKey(a))));
+  const globs = alternatives.filter((a) => a.includes('*'));
+  const globRe = globs.length > 0 ? new RegExp(`^(?:${globs.map(keyPatternSource).join('|')})$`) : undefined;
+  return { test: (normalized, collapsed) => literals.has(collapsed) || (globRe !== undefined && globRe.test(normalized)) };
 }
 
 /**

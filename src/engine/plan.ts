@@ -3,7 +3,7 @@ import type { Detector, SafeHarborLetter } from '../detectors/types';
 import type { RuleAction } from '../config/schema';
 import type { Pseudonymizer } from '../vault/types';
 import type { GeneralizeAs, GeneralizeOptions } from './generalize';
-import type { PathMatcher } from './matchers';
+import type { KeyMatcher, PathMatcher } from './matchers';
 import type { UrlScrubOptions } from './url';
 
 export type Mode = 'safe_harbor' | 'expert_determination';
@@ -36,7 +36,7 @@ export interface DetectorBinding {
 }
 
 export interface KeyRule {
-  readonly re: RegExp;
+  readonly matcher: KeyMatcher;
   readonly rule: CompiledRule;
 }
 

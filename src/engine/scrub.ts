@@ -8,6 +8,7 @@ import { normalizeKey } from '../detectors/util';
 import { ScrubError } from '../errors';
 import type { RuleAction } from '../config/schema';
 import { generalizeNumber, generalizeText, type GeneralizeAs } from './generalize';
+import { collapseKey } from './matchers';
 import type { CompiledRule, DetectorBinding, Plan } from './plan';
 import { isUrlLike, scrubUrl } from './url';
 
@@ -79,13 +80,14 @@ function keyInfo(plan: Plan, key: string): KeyInfo {
   if (cached !== undefined) return cached;
 
   const normalized = normalizeKey(key);
+  const collapsed = collapseKey(normalized);
   let fieldRule: CompiledRule | undefined;
-  for (const { re, rule } of plan.fieldKeyRules) {
-    if (re.test(normalized)) fieldRule = firstRule(fieldRule, rule);
+  for (const { matcher, rule } of plan.fieldKeyRules) {
+    if (matcher.test(normalized, collapsed)) fieldRule = firstRule(fieldRule, rule);
   }
   let scoped: DetectorBinding[] | undefined;
-  for (const { re, rule } of plan.scopedKeyRules) {
-    if (re.test(normalized)) (scoped ??= []).push(...plan.scopedBindings.get(rule.index)!);
+  for (const { matcher, rule } of plan.scopedKeyRules) {
+    if (matcher.test(normalized, collapsed)) (scoped ??= []).push(...plan.scopedBindings.get(rule.index)!);
   }
   // Property names can hold identifiers too (`{"jane@example.com": true}`).
   let renameRule: CompiledRule | undefined;
@@ -99,6 +101,33 @@ function keyInfo(plan: Plan, key: string): KeyInfo {
   });
   if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
   cache.set(key, info);
+  return info;
+}
+
+/** Sibling properties that name what a `value` property holds in form-field and key/value lists. */
+const LABEL_KEYS = ['name', 'field', 'key', 'label', 'field_name', 'fieldName', 'type'] as const;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** `{"name": "fax", "value": "212…"}`: the label, when the object is such a pair. */
+function labelOf(object: Record<string, unknown>): string | undefined {
+  if (!hasOwn.call(object, 'value')) return undefined;
+  for (const key of LABEL_KEYS) {
+    const label = object[key];
+    if (typeof label === 'string' && label.length > 0 && label.length <= 64) return label;
+  }
+  return undefined;
+}
+
+/** The rules of a `value` property labelled `label`: those of a property named `label`. */
+function labelledValueInfo(plan: Plan, label: string): KeyInfo {
+  const base = keyInfo(plan, label); // also creates the plan's cache
+  const cache = keyCaches.get(plan)!;
+  const cacheKey = '\u0000' + label; // no real property name starts with NUL
+  let info = cache.get(cacheKey);
+  if (info === undefined) {
+    info = Object.freeze({ ...base, rename: undefined, renameRule: undefined });
+    cache.set(cacheKey, info);
+  }
   return info;
 }
 
@@ -269,8 +298,9 @@ class WalkRun implements Recorder {
 
   private visitObject(object: Record<string, unknown>, states: readonly number[], inherited: CompiledRule | undefined, extra: readonly DetectorBinding[] | undefined, depth: number): Record<string, unknown> {
     const plan = this.plan;
+    const label = labelOf(object);
     for (const key of Object.keys(object)) {
-      const info = keyInfo(plan, key);
+      const info = label !== undefined && key === 'value' ? labelledValueInfo(plan, label) : keyInfo(plan, key);
       let fieldRule = info.fieldRule;
       let childExtra = extra;
       if (info.scoped) childExtra = childExtra ? [...childExtra, ...info.scoped] : info.scoped;

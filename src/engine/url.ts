@@ -42,6 +42,15 @@ function decodeFormComponent(text: string): string {
   return decodeRepeatedly(text.includes('+') ? text.replace(/\+/g, ' ') : text);
 }
 
+/**
+ * Hosts where a path names a person: the full URL of a personal page is itself an identifier
+ * (Safe Harbor N), so every path segment there except structural words is templated.
+ */
+const PERSONAL_PAGE_HOST = /(?:^|\.)(?:facebook|fb|instagram|twitter|x|tiktok|linkedin|github|gitlab|youtube|gofundme|pinterest|reddit|medium|threads|snapchat|tumblr|flickr|vimeo|soundcloud|patreon|venmo|cash|paypal|t|wa|linktr|calendly|about|bsky|mastodon|substack|onlyfans|caringbridge)\.(?:com|me|ee|net|app|co|social|org)$/i;
+const STRUCTURAL_SEGMENTS: ReadonlySet<string> = new Set(['in', 'pub', 'f', 'u', 'user', 'users', 'profile', 'profiles', 'channel', 'c', 'people', 'p', 'r', 'status', 'posts', 'photos', 'videos', 'about', 'paypalme', 'visit', 'site']);
+/** A user name with a number tail: `jdoe1985`, `shandiinyazzie30`. */
+const USERNAME_WITH_NUMBER = /^[a-z]{6,}\d{2,4}$/i;
+
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const VERSION = /^v\d+(?:\.\d+)*$/i;
 const HEX_ID = /^[0-9a-f]{8,}$/i;
@@ -72,11 +81,13 @@ export function isIdentifierSegment(segment: string, scanText: (text: string) =>
   // Opaque tokens (session ids, invite codes): long, no separators, mixed case or digits.
   if (stem.length >= 16 && /^[A-Za-z0-9_-]+$/.test(stem) && /[A-Z]/.test(stem) && /[a-z]/.test(stem)) return true;
   if (looksLikeNameSlug(stem)) return true;
+  if (stem.split(/[-_.]/).some((part) => USERNAME_WITH_NUMBER.test(part))) return true;
   return scanText(decoded) !== decoded;
 }
 
-function scrubPath(path: string, options: UrlScrubOptions): string {
+function scrubPath(path: string, options: UrlScrubOptions, host: string): string {
   if (path === '' || path === '/') return path;
+  const personalPage = host !== '' && PERSONAL_PAGE_HOST.test(host);
   const segments = path.split('/');
   let changed = false;
   for (let i = 0; i < segments.length; i++) {
@@ -85,7 +96,8 @@ function scrubPath(path: string, options: UrlScrubOptions): string {
     const semicolon = segment.indexOf(';');
     const bare = semicolon >= 0 ? segment.slice(0, semicolon) : segment;
     if (semicolon >= 0) changed = true;
-    if (isIdentifierSegment(bare, options.scanText)) {
+    const isPersonal = personalPage && bare !== '' && !STRUCTURAL_SEGMENTS.has(bare.toLowerCase());
+    if (isPersonal || isIdentifierSegment(bare, options.scanText)) {
       segments[i] = PATH_ID;
       changed = true;
     } else if (semicolon >= 0) {
@@ -119,17 +131,21 @@ function scrubQuery(query: string, options: UrlScrubOptions): string {
 }
 
 const ABSOLUTE = /^([a-z][a-z0-9+.-]*:)?\/\/([^/?#]*)/i;
+/** `www.example.com/path` written without a scheme (as found in free text). */
+const WWW_HOST = /^()(www\.[^/?#]*)/i;
 
 /** Scrubs an absolute URL, a protocol-relative one, a path (`/a/b?c`) or a query string (`?a=b`). */
 export function scrubUrl(url: string, options: UrlScrubOptions): string {
   let rest = url;
   let prefix = '';
-  const absolute = ABSOLUTE.exec(url);
+  let host = '';
+  const absolute = ABSOLUTE.exec(url) ?? WWW_HOST.exec(url);
   if (absolute) {
     const authority = absolute[2]!;
+    host = authority.slice(authority.lastIndexOf('@') + 1).replace(/:\d+$/, '');
     const at = authority.lastIndexOf('@');
     // user:password@host — credentials and often an e-mail address.
-    prefix = at >= 0 ? `${absolute[1] ?? ''}//${authority.slice(at + 1)}` : absolute[0];
+    prefix = absolute[0].slice(0, absolute[0].length - authority.length) + authority.slice(at + 1);
     rest = url.slice(absolute[0].length);
   }
   const hash = rest.indexOf('#');
@@ -138,7 +154,7 @@ export function scrubUrl(url: string, options: UrlScrubOptions): string {
   const path = q >= 0 ? withoutFragment.slice(0, q) : withoutFragment;
   const query = q >= 0 ? withoutFragment.slice(q + 1) : undefined;
 
-  const newPath = scrubPath(path, options);
+  const newPath = scrubPath(path, options, host);
   const newQuery = query === undefined ? undefined : scrubQuery(query, options);
   const result = prefix + newPath + (newQuery ? `?${newQuery}` : '');
   return result === url ? url : result;

@@ -149,3 +149,30 @@ describe('scrubEvent (engine mechanics)', () => {
     expect(scrubEvent(plan, { current_url: clean }).current_url).toBe(clean);
   });
 });
+
+describe('scrubEvent (property names and labelled values)', () => {
+  const plan = planFromRules(`
+version: 1
+rules:
+  - id: plan-ids
+    match: { keys: [subscriber_id, '*_ip'] }
+    action: redact
+  - id: fax
+    match: { keys: [fax] }
+    action: redact
+    marker: '[FAX]'
+`);
+
+  it('matches literal key names written without separators, but globs keep their word boundary', () => {
+    expect(scrubEvent(plan, { subscriberid: 'A1', SubscriberID: 'A2', 'subscriber-id': 'A3', client_ip: '1', zip: '02139' })).toEqual({
+      subscriberid: '[REDACTED]', SubscriberID: '[REDACTED]', 'subscriber-id': '[REDACTED]', client_ip: '[REDACTED]', zip: '02139',
+    });
+  });
+
+  it('treats the value of a form-field pair as what its label names', () => {
+    const event = { form_fields: [{ name: 'fax', value: '2128740735' }, { field: 'Fax', value: '2128740736' }, { name: 'plan', value: 'pro' }] };
+    expect(scrubEvent(plan, event)).toEqual({
+      form_fields: [{ name: 'fax', value: '[FAX]' }, { field: 'Fax', value: '[FAX]' }, { name: 'plan', value: 'pro' }],
+    });
+  });
+});

@@ -1,21 +1,27 @@
 /** `phi-proxy <command>`: the command-line entry point. */
 import { EXIT, UsageError } from './args';
 import { checkCommand, explainCommand, qualityCommand, scrubCommand, type Io } from './commands';
+import { serveCommand } from './serve';
 
 const USAGE = `usage: phi-proxy <command> [options]
 
 commands:
+  serve   [--config FILE] [--upstream URL] [--port N] [--host H] [--format posthog] [--log-level L]
+                                                  run the proxy (no upstream: the inspection sink prints events)
   scrub   [--config FILE] [--format posthog|segment] [FILE]   scrub NDJSON events (stdin by default)
   explain [--config FILE] [--format posthog|segment] [--json] [FILE]
                                                   show which rule changed which path, and how
   check   [--config FILE]                         validate the config and its rule files
   quality [--config FILE] [--json] FILE           recall and utility on a labelled NDJSON file
 
-Without --config the embedded Safe Harbor pack (rules/safe-harbor.yaml) is used.
+Without --config the embedded Safe Harbor pack (rules/safe-harbor.yaml) is used. For serve,
+PHI_PROXY_CONFIG, PHI_PROXY_UPSTREAM, PHI_PROXY_PORT and PHI_PROXY_LOG_LEVEL override the config file;
+flags override both.
 Exit codes: 0 ok, 1 some lines or events failed, 2 usage error, 3 invalid config.
 `;
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+  serve: serveCommand,
   scrub: scrubCommand,
   explain: explainCommand,
   check: checkCommand,

@@ -72,7 +72,46 @@ export const rulePackSchema = z.strictObject({
   rules: z.array(ruleSchema),
 });
 
+const upstreamUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const formatName = z.enum(['posthog']);
+
+export const routeSchema = z.strictObject({
+  /** Path prefix the SDK uses (`/ingest`); stripped before the format reads the path. */
+  prefix: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, 'a path prefix such as /ingest'),
+  /** Where scrubbed requests go; absent: the built-in inspection sink. */
+  upstream: upstreamUrl.optional(),
+  /** Where static assets and remote config come from, when another host serves them (PostHog cloud: us-assets.i.posthog.com). */
+  assets_upstream: upstreamUrl.optional(),
+  format: formatName,
+});
+
 export const configSchema = z.strictObject({
+  listen: z
+    .strictObject({
+      host: nonEmpty.optional(),
+      port: z.number().int().min(0).max(65535).optional(),
+    })
+    .optional(),
+  /** Upstream of the default route (`/`); absent: the built-in inspection sink. */
+  upstream: upstreamUrl.optional(),
+  assets_upstream: upstreamUrl.optional(),
+  /** Wire format of the default route. */
+  format: formatName.optional(),
+  /** More routes by path prefix, each with its own upstream and format (longest prefix wins). */
+  routes: z.array(routeSchema).optional(),
+  cors: z
+    .strictObject({
+      /** Origins browser SDKs may call from; `*` mirrors any origin. */
+      allowed_origins: z.array(nonEmpty).optional(),
+    })
+    .optional(),
+  session_recordings: z
+    .strictObject({
+      /** Recordings carry rendered page text; they can be forwarded only once replay scrubbing exists. */
+      forward: z.literal(false, { error: 'session recordings cannot be forwarded yet: phi-proxy does not scrub replay data' }).optional(),
+    })
+    .optional(),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   /** `safe_harbor` (default) or `expert_determination`. */
   mode: z.enum(['safe_harbor', 'expert_determination']).optional(),
   /** Rule packs applied in order; paths are relative to this file. */
@@ -102,6 +141,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Deeper events are refused (not forwarded). */
       max_depth: z.number().int().min(1).max(10000).optional(),
+      /** Largest request body as received, in bytes. */
+      max_body_bytes: z.number().int().min(1024).optional(),
+      /** Largest body after gunzip/base64/lz-string, in bytes (gzip bombs stop here). */
+      max_decoded_bytes: z.number().int().min(1024).optional(),
     })
     .optional(),
 });

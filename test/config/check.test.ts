@@ -120,3 +120,25 @@ describe('user regexes cannot hang the process (ReDoS)', () => {
     expect(scrubEvent(plan, { text: 'aaaa' }).text).toBe('[EVIL]');
   });
 });
+
+describe('config.example.yaml', () => {
+  const example = require('node:path').resolve(__dirname, '../../config.example.yaml');
+  const text: string = require('node:fs').readFileSync(example, 'utf8');
+
+  it('is a valid config', () => {
+    expect(() => compilePlan(loadConfig(example), { inMemoryVault: true })).not.toThrow();
+  });
+
+  it('documents every config key the schema knows', () => {
+    const { configSchema, routeSchema } = require('../../src/config/schema');
+    const keys = (shape: Record<string, { unwrap?: () => unknown; def?: { innerType?: unknown; shape?: unknown } }>): string[] =>
+      Object.entries(shape).flatMap(([key, field]) => {
+        let inner: any = field;
+        while (inner?.def?.innerType) inner = inner.def.innerType;
+        return [key, ...(inner?.def?.shape ? keys(inner.def.shape) : [])];
+      });
+    for (const key of [...keys(configSchema.shape), ...keys(routeSchema.shape)]) {
+      expect(text).toMatch(new RegExp(`^\\s*#?\\s*-?\\s*${key}:`, 'm'));
+    }
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Decoding primitives shared by the wire formats. Every failure is an InputError with a short
+ * reason and no payload bytes in it; sizes are bounded before memory is spent.
+ */
+import * as zlib from 'node:zlib';
+import LZString from 'lz-string';
+import { InputError } from '../errors';
+
+export function isGzip(body: Buffer): boolean {
+  return body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
+}
+
+/** gunzip that stops at `maxBytes` of output: a 1 KB bomb cannot allocate a gigabyte. */
+export function gunzipLimited(body: Buffer, maxBytes: number): Buffer {
+  try {
+    return zlib.gunzipSync(body, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+      throw new InputError(`decompressed body exceeds ${maxBytes} bytes`, 413);
+    }
+    throw new InputError('body is not valid gzip');
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeUtf8(bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new InputError('body is not valid UTF-8');
+  }
+}
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/** Standard or URL-safe base64, padded or not, whitespace tolerated (some SDKs wrap lines). */
+export function decodeBase64Text(text: string, maxBytes: number): string {
+  const compact = text.replace(/\s+/g, '');
+  if (!BASE64.test(compact)) throw new InputError('payload is not valid base64');
+  if ((compact.length * 3) / 4 > maxBytes) throw new InputError(`decoded body exceeds ${maxBytes} bytes`, 413);
+  return decodeUtf8(Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64'));
+}
+
+export function encodeBase64Text(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+export function decompressLz64(text: string, maxBytes: number): string {
+  let out: string | null;
+  try {
+    out = LZString.decompressFromBase64(text);
+  } catch {
+    out = null;
+  }
+  if (out === null || out === '') throw new InputError('payload is not valid lz-string');
+  if (out.length > maxBytes) throw new InputError(`decoded body exceeds ${maxBytes} bytes`, 413);
+  return out;
+}
+
+export function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InputError('payload is not valid JSON');
+  }
+}
+
+/** First non-whitespace character, for telling JSON from base64 or form bodies. */
+export function firstChar(text: string): string {
+  const m = /\S/.exec(text);
+  return m ? m[0] : '';
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -7,6 +7,8 @@
  * ("77 Massachusetts Ave., Cambridge" in "..., Cambridge, MA 02139"): the state may stay under
  * Safe Harbor and the ZIP is the `zip` detector's, so the result reads "[ADDRESS], MA [ZIP]".
  */
+import { mergeSpans } from './context';
+import { AMBIGUOUS_CITIES, US_CITIES, WORLD_CITIES } from './data/cities';
 import type { DetectContext, DetectorFactory, Span } from './types';
 
 const SUFFIXES = [
@@ -106,6 +108,137 @@ function wholeValueSpan(value: string): Span[] {
   return [{ start, end: start + inner.length, kind: 'address' }];
 }
 
+const STATE_ABBREVIATIONS: ReadonlySet<string> = new Set([
+  'AL', 'AK', 'AZ', 'AR', 'CA', 'CO', 'CT', 'DE', 'DC', 'FL', 'GA', 'HI', 'ID', 'IL', 'IN', 'IA', 'KS',
+  'KY', 'LA', 'ME', 'MD', 'MA', 'MI', 'MN', 'MS', 'MO', 'MT', 'NE', 'NV', 'NH', 'NJ', 'NM', 'NY', 'NC',
+  'ND', 'OH', 'OK', 'OR', 'PA', 'RI', 'SC', 'SD', 'TN', 'TX', 'UT', 'VT', 'VA', 'WA', 'WV', 'WI', 'WY', 'PR',
+]);
+const STATE_NAMES: ReadonlySet<string> = new Set([
+  'alabama', 'alaska', 'arizona', 'arkansas', 'california', 'colorado', 'connecticut', 'delaware',
+  'florida', 'georgia', 'hawaii', 'idaho', 'illinois', 'indiana', 'iowa', 'kansas', 'kentucky',
+  'louisiana', 'maine', 'maryland', 'massachusetts', 'michigan', 'minnesota', 'mississippi',
+  'missouri', 'montana', 'nebraska', 'nevada', 'new hampshire', 'new jersey', 'new mexico',
+  'new york', 'north carolina', 'north dakota', 'ohio', 'oklahoma', 'oregon', 'pennsylvania',
+  'rhode island', 'south carolina', 'south dakota', 'tennessee', 'texas', 'utah', 'vermont',
+  'virginia', 'washington', 'west virginia', 'wisconsin', 'wyoming', 'puerto rico',
+  'calif', 'ariz', 'fla', 'tex', 'mass', 'penn', 'ill', 'mich', 'wash', 'colo', 'conn', 'ore',
+]);
+/** Words right before a city that place someone there: "in Phoenix", "from Tucson", "moved to Mesa". */
+const CITY_CUES: ReadonlySet<string> = new Set(['in', 'from', 'to', 'near', 'at', 'outside', 'around', 'visiting', 'into']);
+/** Words before the cue that make it a residence ("lives in", "moved to"): enough for ambiguous names too. */
+const RESIDENCE_WORDS: ReadonlySet<string> = new Set([
+  'live', 'lives', 'lived', 'living', 'move', 'moved', 'moves', 'moving', 'relocate', 'relocated',
+  'relocating', 'based', 'reside', 'resides', 'resided', 'residing', 'resident', 'located', 'born',
+  'raised', 'up', 'home', 'house', 'apartment', 'stay', 'stays', 'stayed', 'staying', 'work',
+  'works', 'worked', 'working', 'hometown', 'originally', 'hospitalized', 'admitted', 'transferred',
+]);
+/**
+ * A run of capitalised words (Title or upper case), at most six: the candidates for a city. Each
+ * word is delimited by a single space and starts with a capital, so matching never backtracks.
+ */
+const CAPITALISED_RUN_RE = /(?<![\p{L}\p{N}'’.-])\p{Lu}[\p{L}\p{M}'’.-]{0,24}(?: \p{Lu}[\p{L}\p{M}'’.-]{0,24}){0,5}/gu;
+const STATE_AFTER_RE = /^,[ \t]{0,2}(?:([A-Z]{2})(?![\p{L}\p{N}])|(\p{Lu}[\p{L}.]{2,13}(?: \p{Lu}\p{Ll}{3,11})?))/u;
+const COMBINING_MARKS_RE = /\p{M}/gu;
+const NON_ASCII_RE = /[^\x00-\x7f]/;
+
+function foldCity(text: string): string {
+  let s = text.toLowerCase().replace(/’/g, "'");
+  if (NON_ASCII_RE.test(s)) s = s.normalize('NFD').replace(COMBINING_MARKS_RE, '');
+  if (s.endsWith('.') && !s.endsWith(' st.') && s !== 'st.') s = s.slice(0, -1);
+  return s
+    .replace(/^(?:saint|st) /, 'st. ')
+    .replace(/ (?:saint|st) /, ' st. ')
+    .replace(/^(?:ft\.?|ft) /, 'fort ')
+    .replace(/^mt\.? /, 'mount ');
+}
+
+function isKnownCity(folded: string): boolean {
+  return US_CITIES.has(folded) || WORLD_CITIES.has(folded);
+}
+
+/** The word that ends right before `pos` (after 1–3 spaces/tabs), lower-cased, with its start. */
+function wordBefore(value: string, pos: number): [string, number] | undefined {
+  let i = pos;
+  let spaces = 0;
+  while (i > 0 && (value.charCodeAt(i - 1) === 32 || value.charCodeAt(i - 1) === 9)) { i--; spaces++; }
+  if (spaces < 1 || spaces > 3) return undefined;
+  const end = i;
+  while (i > 0 && end - i < 20 && /[\p{L}']/u.test(value.charAt(i - 1))) i--;
+  if (i === end) return undefined;
+  return [value.slice(i, end).toLowerCase(), i];
+}
+
+/**
+ * Cities in free text (kind `city`): a known city name that is a whole run of capitalised words,
+ * with a location cue before it ("in Phoenix", "moved to San Antonio", "Lives In Boston") or a
+ * state after it ("Phoenix, AZ", "Mobile, Alabama", "Salt Lake City UT"). A city inside a longer
+ * proper noun ("Boston Scientific", "Phoenix Suns", "Mobile Safari", "Orlando Bloom") is not one;
+ * names that are also words or brands (`AMBIGUOUS_CITIES`) need a residence cue or a state.
+ */
+export function findCities(value: string): Span[] {
+  const spans: Span[] = [];
+  CAPITALISED_RUN_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = CAPITALISED_RUN_RE.exec(value)) !== null) {
+    const words = m[0].split(' ');
+    const starts: number[] = [];
+    let at = m.index;
+    for (const w of words) { starts.push(at); at += w.length + 1; }
+    // Leading cue words inside the run: "Lives In Phoenix", "MOVED TO TUCSON".
+    let first = 0;
+    let cue = false;
+    let strong = false;
+    while (first < words.length - 1) {
+      const w = (words[first] ?? '').toLowerCase();
+      if (CITY_CUES.has(w)) { cue = true; first++; } else if (RESIDENCE_WORDS.has(w) && first === 0) { strong = true; first++; } else break;
+    }
+    if (!cue) strong = false;
+    if (first === 0) {
+      const before = wordBefore(value, m.index);
+      if (before !== undefined && CITY_CUES.has(before[0])) {
+        cue = true;
+        const prior = wordBefore(value, before[1]);
+        strong = prior !== undefined && RESIDENCE_WORDS.has(prior[0]);
+      }
+    }
+    // A trailing state: "Phoenix AZ", "Salt Lake City Utah", "Las Cruces New Mexico".
+    let last = words.length - 1;
+    let state = false;
+    const lastWord = words[last] ?? '';
+    if (last > first && STATE_ABBREVIATIONS.has(lastWord.replace(/\.$/, ''))) { last--; state = true; } else if (last > first) {
+      if (last - 1 > first && STATE_NAMES.has(foldCity(`${words[last - 1] ?? ''} ${lastWord}`))) { last -= 2; state = true; } else if (STATE_NAMES.has(foldCity(lastWord))) { last--; state = true; }
+    }
+    const runEnd = m.index + m[0].length;
+    if (!state) {
+      const after = STATE_AFTER_RE.exec(value.slice(runEnd, runEnd + 32));
+      if (after !== null) {
+        if (after[1] !== undefined) state = STATE_ABBREVIATIONS.has(after[1]);
+        else state = STATE_NAMES.has(foldCity(after[2] ?? ''));
+      }
+    }
+    if (!cue && !state) continue;
+    const start = starts[first] ?? m.index;
+    let end = (starts[last] ?? m.index) + (words[last] ?? '').length;
+    const text = value.slice(start, end);
+    const folded = foldCity(text);
+    if (!isKnownCity(folded)) continue;
+    if (AMBIGUOUS_CITIES.has(folded) && !strong && !state) continue;
+    // A sentence-final dot is not part of the name ("in Phoenix."), an abbreviation's is ("St.").
+    if (text.endsWith('.') && isKnownCity(foldCity(text.slice(0, -1))) && !folded.endsWith('st.')) end--;
+    spans.push({ start, end, kind: 'city' });
+  }
+  return spans;
+}
+
+/** True when `value` has a capital letter (ASCII, or Latin-1 and beyond): a city can be there. */
+function hasCapital(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c >= 0xc0) return true;
+  }
+  return false;
+}
+
 /** Cheap gate: every free-text address has a digit; address keys always run. */
 function hasDigitChar(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
@@ -122,15 +255,16 @@ export const addressDetector: DetectorFactory = () => {
     kind: 'address',
     marker: '[ADDRESS]',
     prefilter: function addressPrefilter(value: string, ctx: DetectContext): boolean {
-      return ADDRESS_KEYS.has(ctx.key) || ctx.key === GENERIC_ADDRESS_KEY || hasDigitChar(value);
+      return ADDRESS_KEYS.has(ctx.key) || ctx.key === GENERIC_ADDRESS_KEY || hasDigitChar(value) || hasCapital(value);
     },
     find: function findAddresses(value: string, ctx: DetectContext): Span[] {
       if (ADDRESS_KEYS.has(ctx.key)) return wholeValueSpan(value);
       if (ctx.key === GENERIC_ADDRESS_KEY && LOOKS_LIKE_STREET_VALUE_RE.test(value)) return wholeValueSpan(value);
       const spans: Span[] = [];
-      STREET_RE.lastIndex = 0;
+      const digits = hasDigitChar(value);
+      STREET_RE.lastIndex = digits ? 0 : value.length;
       let m: RegExpExecArray | null;
-      while ((m = STREET_RE.exec(value)) !== null) {
+      while (digits && (m = STREET_RE.exec(value)) !== null) {
         if (acceptStreet(m)) {
           spans.push({ start: m.index, end: m.index + m[0].length, kind: 'address' });
         } else {
@@ -139,12 +273,12 @@ export const addressDetector: DetectorFactory = () => {
         }
       }
       PO_BOX_RE.lastIndex = 0;
-      while ((m = PO_BOX_RE.exec(value)) !== null) {
+      while (digits && (m = PO_BOX_RE.exec(value)) !== null) {
         const start = m.index;
         const end = start + m[0].length;
         if (!spans.some((s) => s.start < end && start < s.end)) spans.push({ start, end, kind: 'address' });
       }
-      return spans.sort((a, b) => a.start - b.start);
+      return mergeSpans(spans, hasCapital(value) ? findCities(value) : []);
     },
   };
 };

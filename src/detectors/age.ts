@@ -21,9 +21,30 @@ const AGE_NUMBER = `(\\d{2,3}(?:\\.\\d{1,2})?|${SPELLED_AGE})`;
 /** Number then unit: "93 years old", "93-year-old", "93 years of age", "93 yrs", "93 y/o", "93yo". */
 const NUMBER_THEN_UNIT_RE = new RegExp(
   `(?<![\\d.,$])\\b${AGE_NUMBER}[\\s-]{0,3}` +
-    '(?:years?[\\s-]{1,3}old\\b|years?\\s{1,3}of\\s{1,3}age\\b|yrs?\\b(?:[\\s-]{1,3}old\\b)?|yr[\\s-]{1,3}old\\b|y\\/o\\b|y\\.o\\.?|yo\\b)',
+    '(?:years?[\\s-]{1,3}(?:old|young)\\b|years?\\s{1,3}of\\s{1,3}age\\b|yrs?\\b(?:[\\s-]{1,3}(?:old|young)\\b)?|yr[\\s-]{1,3}old\\b|y\\/o\\b|y\\.o\\.?|yo\\b)',
   'gi',
 );
+
+/**
+ * Birthdays that state an age: "turned 103", "turns 95", "will be turning 90". Not a rotation, a
+ * reading or a count: "turned 90 degrees", "turns 95%", "turned 100 orders", "turn 95/60".
+ */
+const EVENT_THEN_NUMBER_RE = new RegExp(
+  `\\b(?:turn(?:ed|s|ing)?)\\s{1,3}${AGE_NUMBER}` +
+    '(?![\\d+%°/:,.]\\d|[\\d+%°/]|-\\d|st\\b|nd\\b|rd\\b|th\\b|\\s{0,3}(?:degrees?|deg|percent|pct|times|x|k|km|mi|miles|mph|rpm|' +
+    'points?|pts|orders?|followers?|users?|visits?|items?|steps?|pages?|days?|weeks?|wks?|months?|mos?|hours?|hrs?|' +
+    'minutes?|mins?|seconds?|secs?|ms|am|pm|a\\.m|p\\.m|o\\.?clock|dollars?|usd|mg|ml|kg|lbs?|cm|mm|bpm|mmhg|f|c)\\b)',
+  'gi',
+);
+
+/** "her 100th birthday", "101st bday": an ordinal birthday is an age. */
+const ORDINAL_BIRTHDAY_RE = /(?<![\d.,$])\b(\d{2,3})(?:st|nd|rd|th)[\s-]{1,3}(?:birthday|bday|b-day)\b/gi;
+
+/** "died at 93 years", "at 101 yrs": "at" then the number then the unit, without "old". */
+const AT_NUMBER_YEARS_RE = new RegExp(`\\bat\\s{1,3}${AGE_NUMBER}[\\s-]{1,3}(?:years?|yrs?)\\b`, 'gi');
+
+/** Words that are themselves an age over 89: "a nonagenarian", "centenarians". */
+const AGE_WORD_RE = /\b(?:nonagenarian|centenarian|supercentenarian)s?\b/gi;
 
 /**
  * Label then number: "aged 93", "age: 93", "age=93", "at the age of 93", "age is 93". Not when
@@ -94,7 +115,8 @@ function mayHoldAge(value: string): boolean {
     }
   }
   return value.length >= 6 && (
-    value.includes('inety') || value.includes('INETY') || value.includes('undred') || value.includes('UNDRED')
+    value.includes('inety') || value.includes('INETY') || value.includes('undred') || value.includes('UNDRED') ||
+    value.includes('enarian') || value.includes('ENARIAN')
   );
 }
 
@@ -120,6 +142,14 @@ export const ageDetector: DetectorFactory = () => {
       const spans: Span[] = [];
       collectNumberGroup(NUMBER_THEN_UNIT_RE, value, spans);
       collectNumberGroup(LABEL_THEN_NUMBER_RE, value, spans);
+      collectNumberGroup(EVENT_THEN_NUMBER_RE, value, spans);
+      collectNumberGroup(AT_NUMBER_YEARS_RE, value, spans);
+      collectNumberGroup(ORDINAL_BIRTHDAY_RE, value, spans);
+      AGE_WORD_RE.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = AGE_WORD_RE.exec(value)) !== null) {
+        spans.push({ start: m.index, end: m.index + m[0].length, kind: 'age' });
+      }
       if (spans.length < 2) return spans;
       // "aged 93 years old" is caught by both patterns: keep one span per number.
       spans.sort((a, b) => a.start - b.start);

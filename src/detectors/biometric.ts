@@ -13,8 +13,8 @@
  * biometricDetector(DEFAULT_DETECTOR_OPTIONS).find('voiceprint: UklGRiQAAABXQVZFZm10IBAAAAAB', { key: '' })
  * // → [{ start: 12, end: 40, kind: 'biometric' }]
  */
-import { WORD_GAP, keywordValueRegex, scanKeywordValues, trimmedBounds } from './context';
-import type { Detector, DetectorFactory } from './types';
+import { WORD_GAP, keywordValueRegex, mergeSpans, scanKeywordValues, trimmedBounds } from './context';
+import type { Detector, DetectorFactory, Span } from './types';
 
 const KEY_TAIL = '(?:_(?:data|value|raw|b64|base64|blob|bytes|hash|template|vector|encoded))?$';
 
@@ -107,6 +107,98 @@ function hasBase64Run(value: string, min: number): boolean {
   return false;
 }
 
+/**
+ * Magic numbers of the ISO/IEC 19794 biometric data interchange records, base64- or hex-encoded:
+ * finger minutiae "FMR\0" (also ANSI/INCITS 378), finger image "FIR\0", face "FAC\0", iris
+ * "IIR\0". A blob that starts with one is a biometric template whatever surrounds it.
+ */
+const BIOMETRIC_MAGIC_RE = /^(?:Rk1SA|RklSA|RkFDA|SUlSA|464[dD]5200|46495200|46414300|49495200)/;
+
+/** A biometric word anywhere in the text (also inside camelCase keys: `userFaceTemplate=`). */
+const BIOMETRIC_WORD_RE =
+  /biometric|BIOMETRIC|[fF]inger[ _-]?[pP]rint|FINGER[ _-]?PRINT|[mM]inutiae|MINUTIAE|[tT]emplate|TEMPLATE|[vV]oice[ _-]?[pP]rint|VOICE[ _-]?PRINT|[fF]ace[ _-]?(?:[pP]rint|[tT]emplate|[eE]mbedding|[eE]ncoding)|FACE[ _-]?(?:PRINT|TEMPLATE|EMBEDDING|ENCODING)|[rR]etina|RETINA|(?<![A-Za-z])(?:[iI]ris|IRIS|[pP]alm|PALM)(?![a-z])|[pP]alm[ _-]?(?:[pP]rint|[vV]ein)/;
+
+/**
+ * "browser fingerprint", "tls-fingerprint", "deviceFingerprint": a fingerprint of software, not
+ * of a finger. Its "fingerprint" is no biometric word.
+ */
+const TECHNICAL_FINGERPRINT_TEXT_RE = new RegExp(
+  '(?:device|browser|canvas|visitor|ssl|tls|ja3|ja4|cert|certificate|key|ssh|gpg|pgp|audio|webgl|font|client|http|tcp' +
+    '|file|content|commit|build|session|request|js|asset|hardware|network)[ _-]?finger[ _-]?prints?',
+  'i',
+);
+
+/** A free-standing base64 (or hex) run of 40+ characters, with its padding. Never backtracks. */
+const FREE_BLOB_RE = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}={0,2}/g;
+
+/**
+ * A blob that looks like encoded binary, not a word, a path or a digest: upper and lower case
+ * and a digit (or a long hex string), one base64 alphabet (not `+`/`/` mixed with `-`/`_`), not a
+ * path (leading, doubled or dense slashes), the character class changing often (random data
+ * does; CamelCaseWords do not), and not a hex digest of up to 128 characters (SHA-1 … SHA-512).
+ */
+export function looksLikeEncodedBinary(blob: string): boolean {
+  let end = blob.length;
+  while (end > 0 && blob.charCodeAt(end - 1) === 61) end--;
+  if (end < 40) return false;
+  let upper = 0;
+  let lower = 0;
+  let digits = 0;
+  let standard = false;
+  let urlSafe = false;
+  let allHex = true;
+  let changes = 0;
+  let prevClass = -1;
+  for (let i = 0; i < end; i++) {
+    const c = blob.charCodeAt(i);
+    let cls: number;
+    if (c >= 65 && c <= 90) { upper++; cls = 0; } else if (c >= 97 && c <= 122) { lower++; cls = 1; } else if (c >= 48 && c <= 57) { digits++; cls = 2; } else {
+      cls = 3;
+      if (c === 43 || c === 47) standard = true; else urlSafe = true;
+    }
+    if (allHex && !isHexChar(c)) allHex = false;
+    if (prevClass !== -1 && cls !== prevClass) changes++;
+    prevClass = cls;
+  }
+  if (standard && urlSafe) return false;
+  // A path ("/templates/Welcome2024/Header"): leading or doubled slashes, or many slashes and no `+`.
+  if (blob.charCodeAt(0) === 47 || blob.includes('//')) return false;
+  let slashes = 0;
+  for (let i = 0; i < end; i++) if (blob.charCodeAt(i) === 47) slashes++;
+  if (slashes >= 3 && slashes * 20 > end && !blob.includes('+')) return false;
+  if (allHex) return end > 128;
+  if (upper === 0 || lower === 0 || digits === 0) return false;
+  return changes * 4 >= end;
+}
+
+/**
+ * Encoded blobs in free text without a keyword right before them: one that starts with a
+ * biometric record's magic number, or any encoded-binary blob when the text speaks of biometrics
+ * ("biometric enroll failed, template=Rk1SACAy…", "fingerprint sample uploaded: …").
+ */
+function findFreeBlobs(value: string): Span[] {
+  let keyword = BIOMETRIC_WORD_RE.test(value);
+  if (keyword && TECHNICAL_FINGERPRINT_TEXT_RE.test(value)) {
+    // "browser fingerprint <blob>": only another biometric word counts.
+    keyword = BIOMETRIC_WORD_RE.test(value.replace(new RegExp(TECHNICAL_FINGERPRINT_TEXT_RE.source, 'gi'), ' '));
+    if (!keyword) return [];
+  }
+  const spans: Span[] = [];
+  FREE_BLOB_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = FREE_BLOB_RE.exec(value)) !== null) {
+    const blob = m[0];
+    const start = m.index;
+    const end = start + blob.length;
+    const magic = BIOMETRIC_MAGIC_RE.test(blob);
+    // A bare value that is only a blob carries no evidence of what it encodes beyond its magic;
+    // the key decides that case (see `find`).
+    const alone = magic && !keyword && value.slice(0, start).trim() === '' && value.slice(end).trim() === '';
+    if ((magic && !alone) || (keyword && looksLikeEncodedBinary(blob))) spans.push({ start, end, kind: 'biometric' });
+  }
+  return spans;
+}
+
 export const biometricDetector: DetectorFactory = () => {
   const keywordRe = keywordValueRegex(BIOMETRIC_KEYWORDS, BLOB_TOKEN);
   return {
@@ -129,7 +221,9 @@ export const biometricDetector: DetectorFactory = () => {
           return [{ start, end, kind: 'biometric' }];
         }
       }
-      return scanKeywordValues(keywordRe, value, 'biometric', plausibleBlob);
+      const keyworded = scanKeywordValues(keywordRe, value, 'biometric', plausibleBlob);
+      if (!hasBase64Run(value, 40)) return keyworded;
+      return mergeSpans(keyworded, findFreeBlobs(value));
     },
   } satisfies Detector;
 };

@@ -118,6 +118,127 @@ const PERSON_NAME_KEY_SUFFIXES: readonly string[] = [
 ];
 /** The generic key: may hold a person, an event, a product or a plan. */
 const GENERIC_NAME_KEY = 'name';
+/**
+ * Keys named for a person's role (`caregiver`, `guardian`, `spouse`): usually a name, sometimes
+ * a flag, an id or an organisation (`provider: "Aetna"`). Treated like the generic `name` key.
+ */
+const PERSON_ROLE_KEYS: ReadonlySet<string> = new Set([
+  'caregiver', 'guardian', 'spouse', 'partner', 'mother', 'father', 'parent', 'son', 'daughter',
+  'child', 'sibling', 'brother', 'sister', 'wife', 'husband', 'next_of_kin', 'kin', 'relative',
+  'emergency_contact_person', 'contact_person', 'nurse', 'doctor', 'physician', 'attending',
+  'attending_physician', 'referring_provider', 'referred_by', 'pcp', 'therapist', 'dependent',
+  'patient', 'insured', 'beneficiary', 'subscriber', 'cardholder', 'guarantor', 'responsible_party',
+  'primary_caregiver', 'caretaker', 'grandparent', 'grandmother', 'grandfather', 'author',
+  'signed_by', 'seen_by', 'assigned_to', 'care_manager', 'case_manager', 'social_worker',
+  'legal_guardian', 'power_of_attorney', 'proxy', 'surrogate', 'emergency_contact_1',
+  'emergency_contact_2',
+]);
+const PERSON_ROLE_KEY_SUFFIXES: readonly string[] = ['_caregiver', '_guardian', '_spouse', '_next_of_kin', '_contact_person'];
+
+/** Lower-case particles inside names: "Maria de la Cruz", "Ludwig van Beethoven", "Omar bin Said". */
+const NAME_PARTICLES: ReadonlySet<string> = new Set([
+  'de', 'del', 'dela', 'della', 'delle', 'degli', 'di', 'da', 'das', 'dos', 'do', 'du', 'la', 'le',
+  'van', 'von', 'der', 'den', 'ter', 'ten', 'bin', 'binti', 'bint', 'ibn', 'al', 'el', 'ben', 'ap',
+  'y', 'mac', 'abu', 'st',
+]);
+/**
+ * Conversational cues: a person's name often follows them ("spoke with Maricel Santos", "Thanks
+ * Selam!", "Message Faith Young", "my grandma Rosa"), but so do products and UI words, so the
+ * name needs dictionary, diacritic or surname-shape evidence and must be capitalised.
+ */
+const CONVERSATIONAL_CUES: ReadonlySet<string> = new Set([
+  'call', 'called', 'calling', 'message', 'messaged', 'text', 'texted', 'email', 'emailed', 'thank',
+  'with', 'from', 'for', 'and', 'ask', 'asked', 'tell', 'told', 'grandma', 'grandpa', 'grandmother',
+  'grandfather', 'granny', 'nana', 'aunt', 'auntie', 'uncle', 'niece', 'nephew', 'cousin', 'grandson',
+  'granddaughter', 'stepson', 'stepdaughter', 'stepmom', 'stepdad', 'boyfriend', 'girlfriend',
+  'fiance', 'fiancee', 'partner', 'friend', 'neighbor', 'neighbour', 'caretaker', 'sibling', 'kid',
+  'bro', 'sis', 'it\'s', 'its', 'meet', 'contacted', 'visited', 'invite', 'invited', 'cc', 'attn',
+]);
+/** Verbs whose "to" introduces a person: "talked to", "spoke to", "sent to". */
+const TO_VERBS: ReadonlySet<string> = new Set([
+  'talked', 'talk', 'talking', 'spoke', 'speak', 'speaking', 'spoken', 'wrote', 'write', 'writing',
+  'sent', 'send', 'sending', 'reply', 'replied', 'replying', 'forward', 'forwarded', 'introduced',
+  'married', 'engaged', 'gave', 'give', 'given', 'handed', 'reached', 'reaching', 'assigned',
+  'explained', 'mentioned', 'listened', 'said', 'say', 'says', 'delivered', 'addressed', 'deliver',
+]);
+/** Greetings whose comma does not end the cue: "Hi, Maria", "Thanks, Selam". */
+const GREETINGS: ReadonlySet<string> = new Set(['hi', 'hello', 'hey', 'dear', 'thanks', 'thank', 'you', 'morning', 'cheers']);
+/**
+ * Words that look like part of a name by shape or case but are everyday, product or UI words:
+ * they never count as a name in the shape-based rules (generic `name` key, search-query start).
+ */
+const NON_NAME_WORDS: ReadonlySet<string> = new Set(`
+  new old patient visit visits annual physical flu shot shots blood test tests home page book
+  appointment appointments mac google chrome gold ppo hmo epo pos hsa fsa premium plus silver
+  bronze platinum family individual child children adult adults senior seniors primary urgent
+  mental dental vision virtual online care wellness package vitamin supplement consultation
+  telehealth telemedicine checkup exam screening vaccine vaccination covid booster lab labs result
+  results refill refills prescription prescriptions medication medications medicine claim claims
+  billing payment payments invoice statement coverage benefit benefits deductible copay specialist
+  referral referrals record records history allergy allergies symptom symptoms condition conditions
+  diagnosis treatment treatments therapy surgery procedure pain heart healthy diet nutrition fitness
+  weight loss sleep stress anxiety depression diabetes cancer pregnancy baby kids women men
+  viewed clicked started completed failed opened closed created updated deleted submitted sent
+  received signed logged installed uninstalled played paused stopped shared liked saved searched
+  selected changed entered exited scrolled dismissed accepted declined confirmed canceled cancelled
+  scheduled rescheduled booked joined left welcome about contact privacy policy terms service
+  services features overview details summary status main top bottom right day night light dark
+  mode theme blue red orange purple pink yellow golden quick easy smart super ultra mini lite
+  standard advanced essential essentials complete total one two three prime select elite classic
+  deluxe starter growth business team teams personal professional student general special
+  season seasons reason reasons person persons lesson lessons poison prison comparison venison
+  liaison crimson physician physicians pediatrician guardian christian civilian librarian technician
+  vegetarian median clinician dietitian optician musician politician historian comedian
+  veterinarian canadian asian italian indian russian persian brazilian egyptian hungarian norwegian
+  australian european american african mexican korean haitian you bayou husky whisky risky frisky
+  sky skies music movie movies show shows game games sports news weather travel food recipe recipes
+  pizza coffee tea water fire ice snow rain wind earth moon sun star stars world global local
+  national international united general public private open closed live lives living life love
+  happy birthday christmas easter holiday holidays thanksgiving halloween valentine valentines
+  quest express direct first last next final best better great good bad big small large medium
+  little long short high low fast slow hot cold warm cool fresh clean clear safe secure simple
+  pro max air watch phone phones tv studio lab cloud data digital mobile tablet desktop laptop
+  office word excel teams outlook slack zoom meet skype uber lyft airbnb netflix spotify youtube
+  facebook instagram twitter tiktok linkedin pinterest reddit whatsapp telegram snapchat
+  monday tuesday wednesday thursday friday saturday sunday january february march april june july
+  august september october november december spring summer fall autumn winter morning evening
+  north south east west northern southern eastern western central upper lower inner outer
+  valley river lake mountain park beach bay island hills hill creek springs falls harbor harbour
+  heights village town city county state country region district zone area
+  yes no ok okay hello hi hey thanks thank please sorry welcome goodbye bye
+`.trim().split(/\s+/));
+/**
+ * Everyday words with diacritics: a non-ASCII letter is name evidence only outside these (folded
+ * spelling): "Café Latte", "Crème Brûlée", "Pokémon Go", "São Paulo", "Español".
+ */
+const DIACRITIC_WORDS: ReadonlySet<string> = new Set(`
+  cafe creme brulee resume naive pinata jalapeno senor senora senorita uber deja entree fiance
+  fiancee protege rose souffle saute pokemon nestle citroen skoda haagen dazs moet hermes zurich
+  munchen sao paulo bogota montreal quebec koln dusseldorf malmo curacao mexico peru espana espanol
+  francais portugues turkce grosse strasse nino ninos ano manana facade garcon touche cliche decor
+  expose passe blase tete crepe crepes pate glace frappe latte puree flambe chateau belle epoque
+  noel cafes medico clinica salud atencion cita citas informacion pagina inicio busqueda
+  telefono direccion sesion contrasena configuracion ayuda mas menu
+`.trim().split(/\s+/));
+/** Non-ASCII Latin letters (Latin-1 Supplement without × ÷, Extended-A/B, Vietnamese). */
+const LATIN_NON_ASCII_RE = /[\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F\u1E00-\u1EFF]/;
+/**
+ * Endings that make a capitalised word look like a surname: Scandinavian/English patronymics,
+ * Spanish -ez, Slavic -ov/-ova/-ski/-enko/-ić, Armenian -ian/-yan, Greek -opoulos/-ou/-akis,
+ * Georgian -ashvili/-dze, Romanian -escu, Indian -wala/-kar, Turkish -oğlu, Japanese -moto/-mura.
+ */
+const SURNAME_SHAPE_RE =
+  /(?:s?son|sen|[aeiou]n?ez|[oe]va?|[oe]vich|[oe]vna|sk[iya]|skaya|enko|chuk|yuk|[iy]an|opoulos|poulos|akis|idis|ou|ashvili|dze|escu|eanu|[ocv]i[cćč]|wala|walla|kar|oglu|zadeh|moto|mura|yama|kawa|hashi|uchi|ishi|poor|pour|ski)$/;
+/** Brands and institutions named after people: never a person's name on their own. */
+const BRAND_PHRASES: ReadonlySet<string> = new Set([
+  'johns hopkins', 'charles schwab', 'morgan stanley', 'wells fargo', 'dana farber', 'calvin klein',
+  'ralph lauren', 'tommy hilfiger', 'michael kors', 'kate spade', 'tory burch', 'marc jacobs',
+  'hugo boss', 'ben jerry', 'dolce gabbana', 'louis vuitton', 'estee lauder', 'kaiser permanente',
+  'sloan kettering', 'baylor scott', 'ernst young', 'johnson johnson', 'procter gamble',
+  'harley davidson', 'rolls royce', 'mercedes benz', 'dr pepper', 'jack daniels', 'martha stewart',
+  'walt disney', 'ronald mcdonald', 'wendy', 'bath body', 'alfa romeo', 'aston martin', 'land rover',
+  'edward jones', 'dow jones', 'jenny craig', 'ruby tuesday', 'tim hortons', 'carl jr',
+]);
 
 /** A name-like value: 1–5 words of letters, apostrophes, hyphens, dots; "Doe, Jane" allowed. */
 const NAME_VALUE_RE = /^[\p{L}\p{M}][\p{L}\p{M}'’.-]*(?:,?\s{1,3}[\p{L}\p{M}][\p{L}\p{M}'’.-]*){0,4}$/u;
@@ -303,6 +424,63 @@ class NameScanner {
     return !STOP_WORDS.has(w) && !UI_WORDS.has(w);
   }
 
+  /** "de", "van", "bin" between two name words. */
+  private isParticle(i: number): boolean {
+    return !this.tok(i).glued && NAME_PARTICLES.has(this.lower(i));
+  }
+
+  /**
+   * Index of the capitalised name word after a run of one or two particles starting at `i`
+   * ("de la Cruz", "Dela Cruz", "van der Berg"), or -1.
+   */
+  private afterParticles(i: number): number {
+    let k = i;
+    for (let n = 0; n < 2 && k < this.tokens.length && this.isParticle(k); n++) {
+      if (!this.adjacent(k)) return -1;
+      k++;
+      const next = this.tokens[k];
+      if (next === undefined) return -1;
+      if (!this.isParticle(k) || n === 1) {
+        return !next.glued && this.caseAt(k) === 'title' && this.isNameWord(k) ? k : -1;
+      }
+    }
+    return -1;
+  }
+
+  /** A word with non-ASCII Latin letters that is not an everyday word ("Bảo", "Schäfer", "Zoë"). */
+  private hasNameDiacritics(i: number): boolean {
+    const t = this.tok(i).text;
+    return LATIN_NON_ASCII_RE.test(t) && !DIACRITIC_WORDS.has(this.lower(i)) && !NON_NAME_WORDS.has(this.lower(i));
+  }
+
+  private isNonNameWord(i: number): boolean {
+    const w = this.lower(i);
+    return NON_NAME_WORDS.has(w) || STOP_WORDS.has(w) || UI_WORDS.has(w);
+  }
+
+  /**
+   * Evidence that capitalised words `first..last` are a name without an unambiguous dictionary
+   * word: a word with diacritics, or a surname-shaped last word ("Konstantinou", "Gunnarsson")
+   * after a first word that is no everyday word. Particles are skipped.
+   */
+  private shapeEvidence(first: number, last: number): boolean {
+    let diacritics = false;
+    for (let k = first; k <= last; k++) {
+      if (this.isParticle(k) && k > first && k < last) continue;
+      if (this.caseAt(k) !== 'title' || this.isNonNameWord(k)) return false;
+      if (this.hasNameDiacritics(k)) diacritics = true;
+    }
+    if (diacritics) return true;
+    return last > first && surnameShaped(this.lower(last)) && this.lower(first).length >= 3;
+  }
+
+  /** Brands and institutions named after people ("Johns Hopkins", "Morgan Stanley"). */
+  private isBrand(first: number, last: number): boolean {
+    let text = '';
+    for (let k = first; k <= last; k++) text += (k > first ? ' ' : '') + this.lower(k);
+    return BRAND_PHRASES.has(text);
+  }
+
   /** End of a name ending at token `last`, extended over ", Jr." / "III". */
   private nameEnd(last: number): number {
     const t = this.tok(last);
@@ -321,7 +499,7 @@ class NameScanner {
    * Collects the name after a cue ending at token `cue`. Returns the index of the last name
    * token, or -1. `strong`: capitalised words need no dictionary; lower-case words always do.
    */
-  private nameAfterCue(cue: number, strong: boolean, gapChecked: boolean): number {
+  private nameAfterCue(cue: number, strong: boolean, gapChecked: boolean, capitalisedOnly = false): number {
     const first = cue + 1;
     const firstToken = this.tokens[first];
     if (firstToken === undefined) return -1;
@@ -332,6 +510,11 @@ class NameScanner {
     let lowerCase = false;
     for (let i = first; i < this.tokens.length && words < 3; i++) {
       if (i > first && !this.adjacent(i - 1)) break;
+      // "Maricel Dela Cruz", "Juan de la Cruz": particles join the name without counting.
+      if (i > first && last === i - 1 && !lowerCase && this.isParticle(i)) {
+        const after = this.afterParticles(i);
+        if (after !== -1) { i = after - 1; continue; }
+      }
       const t = this.tok(i);
       // "seen by Dr. Chen": the title is the next cue, not part of this name.
       if (t.glued || STRONG_TITLES.has(this.lower(i)) || WEAK_TITLES.has(this.lower(i))) break;
@@ -349,7 +532,7 @@ class NameScanner {
       const initial = isInitial(t);
       if (this.capitalised(i)) {
         if (lowerCase) break;
-      } else if (this.caseAt(i) === 'lower' && this.isUnambiguousName(i) && (last === -1 || lowerCase)) {
+      } else if (!capitalisedOnly && this.caseAt(i) === 'lower' && this.isUnambiguousName(i) && (last === -1 || lowerCase)) {
         lowerCase = true;
       } else {
         break;
@@ -361,7 +544,7 @@ class NameScanner {
       if (endsName || (t.dotted && !initial)) break;
     }
     if (last === -1 || words === 0) return -1;
-    if (!strong || lowerCase) {
+    if ((!strong || lowerCase) && !(!lowerCase && this.shapeEvidence(first, last) && !this.isBrand(first, last))) {
       // Weak cues ("Patient", "Hi") and lower-case names need a dictionary word that is not
       // also an everyday word; trailing non-dictionary words are left out of the span.
       while (last > first && !this.isDictionaryName(last) && !isInitial(this.tok(last))) last--;
@@ -369,12 +552,13 @@ class NameScanner {
       // words ("Patient Jade Day"); alone, one of them must be unambiguous.
       const pair = !lowerCase && last > first && this.isFirst(first) && this.isSurname(last);
       if (unambiguous === 0 && !pair) return -1;
+      if (this.isBrand(first, last)) return -1;
     }
     return last;
   }
 
   /** The cue ending at token `i`, if any, and whether it is strong (a title, a `Label:`, "name is", "signed by"). */
-  private cueAt(i: number): { strong: boolean; gapChecked: boolean } | undefined {
+  private cueAt(i: number): { strong: boolean; gapChecked: boolean; capitalisedOnly?: boolean } | undefined {
     const t = this.tok(i);
     const w = this.lower(i);
     const next = this.tokens[i + 1];
@@ -391,9 +575,21 @@ class NameScanner {
     // "my name is", "name is", "I am".
     if (w === 'is' && i > 0 && this.lower(i - 1) === 'name') { label = true; strongLabel = true; }
     if (w === 'am' && i > 0 && this.lower(i - 1) === 'i') label = true;
-    if (!label) return undefined;
-    const gap = labelGap(this.value, t.end + (t.dotted ? 1 : 0), next.start);
+    let conversational = false;
+    if (!label) {
+      const prev = i > 0 ? this.lower(i - 1) : '';
+      conversational = CONVERSATIONAL_CUES.has(w) ||
+        // "this is Yuki", "thank you Maria", "talked to Imran", "my son Kenji" (son is a label).
+        (w === 'is' && prev === 'this') || (w === 'you' && prev === 'thank') || (w === 'to' && TO_VERBS.has(prev));
+      if (!conversational) return undefined;
+    }
+    const from = t.end + (t.dotted ? 1 : 0);
+    let gap = labelGap(this.value, from, next.start);
+    if (gap === 'none' && GREETINGS.has(w) && this.value.charCodeAt(from) === 44 && spaceBetween(this.value, from + 1, next.start)) {
+      gap = 'plain';
+    }
     if (gap === 'none') return undefined;
+    if (conversational) return { strong: false, gapChecked: true, capitalisedOnly: true };
     return { strong: strongLabel || gap === 'marked', gapChecked: true };
   }
 
@@ -414,6 +610,11 @@ class NameScanner {
       if (lastToken === undefined || !this.adjacent(j) || lastToken.glued || isInitial(lastToken)) return -1;
       if (this.caseAt(k) !== style || !this.isNameWord(k)) return -1;
       return k;
+    }
+    // "Maria de la Cruz", "Maricel Dela Cruz", "Ludwig van Beethoven": particles, then the surname.
+    if (this.isParticle(j)) {
+      const k = this.afterParticles(j);
+      if (k !== -1 && this.caseAt(k) === style && this.plausibleFirstLast(i, k)) return k;
     }
     if (this.caseAt(j) !== style) return -1;
     // "Mary Ann Smith": a second first name, then a surname.
@@ -474,13 +675,89 @@ class NameScanner {
     return -1;
   }
 
+  /**
+   * Capitalised words from `i` that can form a name: 2–3 Title-case words (particles between
+   * them allowed), none of them an everyday word. Returns their last index, or -1 when fewer
+   * than two. `max` bounds the words.
+   */
+  private titleRunEnd(i: number, max: number): number {
+    let last = -1;
+    let words = 0;
+    for (let k = i; k < this.tokens.length && words < max; k++) {
+      const t = this.tok(k);
+      if (k > i) {
+        if (!this.adjacent(k - 1)) break;
+        if (this.isParticle(k)) {
+          const after = this.afterParticles(k);
+          if (after === -1) break;
+          k = after;
+        }
+      }
+      const tk = this.tok(k);
+      if (tk.glued || t.glued || this.caseAt(k) !== 'title' || this.isNonNameWord(k) || isInitial(tk)) break;
+      last = k;
+      words++;
+      if (tk.dotted) break;
+    }
+    return words >= 2 ? last : -1;
+  }
+
+  /**
+   * "José Núñez", "Jürgen Schäfer", "Yuki Watanabe": two or three Title-case words without a cue,
+   * where one word is an unambiguous dictionary name and another has diacritics or a surname's
+   * shape, or the first is a dictionary first name and the last an unambiguous surname.
+   */
+  private evidencedPairAt(i: number): number {
+    if (this.caseAt(i) !== 'title') return -1;
+    const last = this.titleRunEnd(i, 3);
+    if (last === -1 || this.isBrand(i, last)) return -1;
+    let dictionary = false;
+    let shaped = false;
+    for (let k = i; k <= last; k++) {
+      if (this.isParticle(k) && k > i) continue;
+      const unambiguous = this.isUnambiguousName(k);
+      if (unambiguous) dictionary = true;
+      if ((!unambiguous && this.hasNameDiacritics(k)) || (k === last && surnameShaped(this.lower(k)))) shaped = true;
+    }
+    if (dictionary && shaped) return last;
+    // "Imran Chaudhry": an unambiguous first name then an unambiguous surname, with a middle word.
+    if (this.isFirst(i) && !onlyCommonWords(this.lower(i), COMMON_WORD_FIRST_NAMES) &&
+      this.isSurname(last) && !onlyCommonWords(this.lower(last), COMMON_WORD_SURNAMES)) return last;
+    return -1;
+  }
+
+  /**
+   * A search query that starts with a name: "Jürgen Schäfer lab results", "Maricel Dela Cruz
+   * allergies". 2–3 Title-case words at the start of the string, then a lower-case word, with
+   * an unambiguous first name first, an unambiguous surname last, diacritics, or a surname shape.
+   */
+  private leadingQueryNameAt(i: number): number {
+    const last = this.leadingQueryEnd(i);
+    if (last === -1) return -1;
+    const after = last + 1;
+    if (this.tokens[after] === undefined || !this.adjacent(last) || this.caseAt(after) !== 'lower' || this.tok(after).glued) return -1;
+    if (this.isBrand(i, last)) return -1;
+    const firstOk = this.isFirst(i) && !onlyCommonWords(this.lower(i), COMMON_WORD_FIRST_NAMES);
+    const lastOk = this.isSurname(last) && !onlyCommonWords(this.lower(last), COMMON_WORD_SURNAMES);
+    return firstOk || lastOk || this.shapeEvidence(i, last) ? last : -1;
+  }
+
+  private leadingQueryEnd(i: number): number {
+    // Only at the very start of the text (after quotes or spaces).
+    for (let k = 0; k < this.tok(i).start; k++) {
+      const c = this.value.charCodeAt(k);
+      if (c !== 32 && c !== 9 && c !== 34 && c !== 39) return -1;
+    }
+    return this.titleRunEnd(i, 3);
+  }
+
   scan(): Span[] {
     const spans: Span[] = [];
     const n = this.tokens.length;
     for (let i = 0; i < n; i++) {
       const cue = this.cueAt(i);
       if (cue !== undefined) {
-        const last = this.nameAfterCue(i, cue.strong, cue.gapChecked);
+        const last = this.nameAfterCue(i, cue.strong, cue.gapChecked, cue.capitalisedOnly === true);
         if (last !== -1) {
           spans.push({ start: this.tok(i + 1).start, end: this.nameEnd(last), kind: 'name' });
           i = last;
@@ -490,6 +767,8 @@ class NameScanner {
       let last = this.firstLastAt(i);
       if (last === -1) last = this.lastCommaFirstAt(i);
       if (last === -1) last = this.beforeCredentialAt(i);
+      if (last === -1) last = this.evidencedPairAt(i);
+      if (last === -1 && i === 0) last = this.leadingQueryNameAt(i);
       if (last !== -1) {
         spans.push({ start: this.tok(i).start, end: this.nameEnd(last), kind: 'name' });
         i = last;
@@ -497,6 +776,20 @@ class NameScanner {
     }
     return spans;
   }
+}
+
+/** A surname by its ending ("konstantinou", "gunnarsson", "petrovic"), not an everyday word. */
+export function surnameShaped(folded: string): boolean {
+  return folded.length >= 5 && SURNAME_SHAPE_RE.test(folded) && !NON_NAME_WORDS.has(folded) &&
+    !STOP_WORDS.has(folded) && !UI_WORDS.has(folded);
+}
+
+/** True for a key whose value is a person in a role (`caregiver`, `guardian`, `mother`). */
+export function isPersonRoleKey(key: string): boolean {
+  if (key.length === 0) return false;
+  if (PERSON_ROLE_KEYS.has(key)) return true;
+  for (const suffix of PERSON_ROLE_KEY_SUFFIXES) if (key.endsWith(suffix)) return true;
+  return false;
 }
 
 function isPersonNameKey(key: string): boolean {
@@ -518,6 +811,7 @@ function keyedNameSpan(value: string, requireDictionary: boolean): Span | undefi
   const words = inner.split(VALUE_TOKEN_SPLIT_RE).filter((w) => w.length > 0).map(fold);
   if (words.length === 1 && PLACEHOLDER_VALUES.has((words[0] ?? '').replace(DOTS_RE, ''))) return undefined;
   if (requireDictionary) {
+    if (BRAND_PHRASES.has(words.join(' '))) return undefined;
     let evidence = false;
     for (const w of words) {
       if (UI_WORDS.has(w)) return undefined;
@@ -530,10 +824,39 @@ function keyedNameSpan(value: string, requireDictionary: boolean): Span | undefi
       !(onlyCommonWords(first, COMMON_WORD_FIRST_NAMES) && onlyCommonWords(last, COMMON_WORD_SURNAMES))) {
       evidence = true;
     }
-    if (!evidence) return undefined;
+    if (!evidence && !shapedNameValue(inner, words)) return undefined;
   }
   const start = value.indexOf(inner);
   return { start, end: start + inner.length, kind: 'name' };
+}
+
+/** Title case: a capital then lower case ("Bảo", "McDonald", "O'Neil-Smith"), or an initial. */
+const TITLE_WORD_RE = /^\p{Lu}[\p{Ll}\p{M}'’]*(?:\p{Lu}[\p{Ll}\p{M}'’]+)?(?:-\p{Lu}[\p{Ll}\p{M}'’]+)*$/u;
+
+/**
+ * A generic-key value without dictionary evidence that is still very likely a person: 2–4
+ * Title-case words (lower-case particles allowed between them), none an everyday, product or UI
+ * word, and either a word with diacritics ("Lê Quốc Bảo") or, for 2–3 words, a surname-shaped last
+ * word after a first word of 3+ letters ("Giorgos Konstantinou").
+ */
+function shapedNameValue(inner: string, folded: readonly string[]): boolean {
+  const raw = inner.split(VALUE_TOKEN_SPLIT_RE).filter((w) => w.length > 0);
+  if (raw.length < 2 || raw.length > 4 || raw.length !== folded.length) return false;
+  let diacritics = false;
+  let words = 0;
+  for (let k = 0; k < raw.length; k++) {
+    const w = raw[k] ?? '';
+    const f = folded[k] ?? '';
+    if (k > 0 && k < raw.length - 1 && NAME_PARTICLES.has(f)) continue;
+    if (!TITLE_WORD_RE.test(w) || NON_NAME_WORDS.has(f) || STOP_WORDS.has(f) || UI_WORDS.has(f)) return false;
+    words++;
+    if (LATIN_NON_ASCII_RE.test(w) && !DIACRITIC_WORDS.has(f)) diacritics = true;
+  }
+  if (words < 2) return false;
+  if (BRAND_PHRASES.has(folded.join(' '))) return false;
+  if (diacritics) return true;
+  const last = folded[folded.length - 1] ?? '';
+  return raw.length <= 3 && surnameShaped(last) && (folded[0] ?? '').length >= 3;
 }
 
 /**
@@ -576,12 +899,12 @@ export const nameDetector: DetectorFactory = () => {
     kind: 'name',
     marker: '[NAME]',
     prefilter: function namePrefilter(value: string, ctx: DetectContext): boolean {
-      if (isPersonNameKey(ctx.key) || ctx.key === GENERIC_NAME_KEY) return true;
+      if (isPersonNameKey(ctx.key) || ctx.key === GENERIC_NAME_KEY || isPersonRoleKey(ctx.key)) return true;
       return mayHoldFreeTextName(value);
     },
     find: function findNames(value: string, ctx: DetectContext): Span[] {
-      if (isPersonNameKey(ctx.key) || ctx.key === GENERIC_NAME_KEY) {
-        const span = keyedNameSpan(value, ctx.key === GENERIC_NAME_KEY);
+      if (isPersonNameKey(ctx.key) || ctx.key === GENERIC_NAME_KEY || isPersonRoleKey(ctx.key)) {
+        const span = keyedNameSpan(value, !isPersonNameKey(ctx.key));
         if (span !== undefined) return [span];
       }
       // Same gate as the prefilter, so find never reports what the prefilter would have skipped.

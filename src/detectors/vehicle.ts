@@ -82,7 +82,7 @@ function acceptKeywordVin(token: string): boolean {
 }
 
 const PLATE_KEYWORDS = [
-  `(?:licen[csCS]e|number|registration|vehicle|car)${WORD_GAP}plates?(?:${WORD_GAP}${QUALIFIER})?`,
+  `(?:licen[csCS]e|number|registration|reg|vehicle|car)${WORD_GAP}plates?(?:${WORD_GAP}${QUALIFIER})?`,
   `plates?(?:${WORD_GAP}${QUALIFIER})?`,
   `(?:licen[csCS]e|vehicle)${WORD_GAP}tags?(?:${WORD_GAP}${QUALIFIER})?`,
   `tag${WORD_GAP}(?:numbers?|num|nbr|no)`,
@@ -90,13 +90,14 @@ const PLATE_KEYWORDS = [
 ].join('|');
 
 /**
- * A plate after its keyword: up to three dash-joined groups (`ABC-1234`, `AB-123-CD`) and an
- * optional space-separated group (`ABC 1234`, UK `AB12 CDE`) that `findPlates` keeps only when
- * it plausibly belongs to the plate.
+ * A plate after its keyword: up to four alphanumeric groups joined by single dashes or spaces
+ * (`ABC-1234`, `AB-123-CD`, `ABC 1234`, UK `AB12 CDE`, `W UK 0974`, German `B-MW 1234`).
+ * `findPlates` decides how many of the groups belong to the plate; the rest is ordinary text
+ * ("7ABC123 and ...").
  */
 const PLATE_RE = new RegExp(
   caseInsensitive(`${KEYWORD_START}(?:${PLATE_KEYWORDS})${KEYWORD_END}${SEPARATOR}`) +
-    '([A-Za-z0-9]{1,8}(?:-[A-Za-z0-9]{1,8}){0,2})( [A-Za-z0-9]{1,4})?(?![A-Za-z0-9]|-[A-Za-z0-9])',
+    '([A-Za-z0-9]{1,8}(?:[ -][A-Za-z0-9]{1,8}){0,3})(?![A-Za-z0-9])',
   'g',
 );
 
@@ -104,6 +105,7 @@ const PLATE_RE = new RegExp(
 const MEASUREMENT = /^\d+(?:mm|cm|m|in|ft|kg|g|lbs?|oz|px|ml|l)$/i;
 const YEAR = /^(?:19|20)\d\d$/;
 
+/** One dash-joined token (`ABC-1234`, `7ABC123`, `ab-123-cd`): the plate rules that always held. */
 function plausiblePlate(plate: string): boolean {
   let alnum = 0;
   let digits = 0;
@@ -124,22 +126,76 @@ function isUpperOrDigits(s: string): boolean {
   return true;
 }
 
+/**
+ * Several groups with a space among them (`W UK 0974`, `AB12 CDE`): every group in capitals or
+ * digits, 4–8 characters in all, with a letter and a digit; not a group that is a year.
+ */
+function plausibleSpacedPlate(groups: readonly string[]): boolean {
+  let alnum = 0;
+  let digits = 0;
+  for (const g of groups) {
+    if (!isUpperOrDigits(g) || YEAR.test(g)) return false;
+    alnum += g.length;
+    for (let i = 0; i < g.length; i++) {
+      const c = g.charCodeAt(i);
+      if (c >= 48 && c <= 57) digits++;
+    }
+  }
+  return alnum >= 4 && alnum <= 8 && digits > 0 && digits < alnum;
+}
+
+/**
+ * The plate inside the groups after a keyword, as [first group, last group] (inclusive), or
+ * undefined. The longest run that starts at the first group wins; a cut may only fall at a
+ * space ("AB-123-CD" is one plate). A leading state or country code of 1–3 capitals may be
+ * skipped ("plate CA 7ABC123", "plate: NY ABC 1234").
+ */
+function choosePlate(groups: readonly string[], seps: readonly string[]): [number, number] | undefined {
+  for (let from = 0; from <= 1 && from < groups.length; from++) {
+    if (from === 1) {
+      const first = groups[0] ?? '';
+      if (seps[0] !== ' ' || first.length > 3 || !/^[A-Z]+$/.test(first)) break;
+    }
+    for (let to = groups.length - 1; to >= from; to--) {
+      // The plate cannot stop at a dash: "AB-123-CD" is not "AB-123".
+      if (to < groups.length - 1 && seps[to] === '-') continue;
+      const slice = groups.slice(from, to + 1);
+      let spaced = false;
+      for (let k = from; k < to; k++) if (seps[k] === ' ') spaced = true;
+      const ok = spaced ? plausibleSpacedPlate(slice) : plausiblePlate(slice.join('-'));
+      if (ok) return [from, to];
+    }
+  }
+  return undefined;
+}
+
+const GROUP_RE = /[A-Za-z0-9]+/g;
+
 function findPlates(re: RegExp, value: string): Span[] {
   const spans: Span[] = [];
   re.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = re.exec(value)) !== null) {
-    const main = m[1] ?? '';
-    const tail = m[2];
+    const text = m[1] ?? '';
     const end = m.index + m[0].length;
-    const start = end - main.length - (tail?.length ?? 0);
-    // "ABC 1234" / "AB12 CDE" are one plate; "7ABC123 and" is a plate and a word.
-    const joined = tail !== undefined && main.length <= 4 && !main.includes('-') &&
-      isUpperOrDigits(main) && isUpperOrDigits(tail);
-    const plate = joined ? main + tail : main;
-    if (plausiblePlate(plate)) {
-      spans.push({ start, end: start + plate.length, kind: 'vehicle' });
-      re.lastIndex = start + plate.length;
+    const start = end - text.length;
+    const groups: string[] = [];
+    const starts: number[] = [];
+    const seps: string[] = [];
+    GROUP_RE.lastIndex = 0;
+    let g: RegExpExecArray | null;
+    while ((g = GROUP_RE.exec(text)) !== null) {
+      if (groups.length > 0) seps.push(text.charAt(g.index - 1));
+      groups.push(g[0]);
+      starts.push(g.index);
+    }
+    const chosen = choosePlate(groups, seps);
+    if (chosen !== undefined) {
+      const [from, to] = chosen;
+      const plateStart = start + (starts[from] ?? 0);
+      const plateEnd = start + (starts[to] ?? 0) + (groups[to] ?? '').length;
+      spans.push({ start: plateStart, end: plateEnd, kind: 'vehicle' });
+      re.lastIndex = plateEnd;
     } else {
       re.lastIndex = Math.max(start, m.index + 1);
     }

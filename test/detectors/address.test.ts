@@ -77,6 +77,30 @@ describe('address detector', () => {
     expect(found(value, key)).toEqual([]);
   });
 
+  it.each([
+    ['moved to 123 Main St in Phoenix last month', ['123 Main St', 'Phoenix']],
+    ['Phoenix, AZ', ['Phoenix']],
+    ['lives in San Antonio', ['San Antonio']],
+    ['from St. Louis.', ['St. Louis']],
+    ['born in Salt Lake City, Utah', ['Salt Lake City']],
+    ['LIVES IN PHOENIX AZ', ['PHOENIX']],
+    ['Mobile, AL', ['Mobile']],
+    ['moved to Jackson', ['Jackson']],
+    ['visiting Chicago next week', ['Chicago']],
+    ['relocated to Winston-Salem, NC', ['Winston-Salem']],
+    ['moved to Toronto', ['Toronto']],
+  ])('finds the city in %j', (text, expected) => {
+    expect(found(text)).toEqual(expected);
+  });
+
+  it.each([
+    'Boston Scientific', 'Phoenix Suns', 'Mobile Safari', 'Orlando Bloom', 'Jackson', 'went to Jackson',
+    'Switch to Mobile', 'Available in Orange', 'in Texas', 'from Georgia', 'in Chrome', 'at Boston Scientific',
+    'Switch to Enterprise', 'Phoenix', 'Welcome back',
+  ])('finds no city in %j', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+
   it('finds two addresses in order', () => {
     expect(found('from 1 Main St to PO Box 7')).toEqual(['1 Main St', 'PO Box 7']);
   });
@@ -90,6 +114,10 @@ describe('address detector', () => {
       '1 '.repeat(25_000) + 'St',
       'PO Box '.repeat(7_000),
       `1 ${'A'.repeat(50_000)} St`,
+      'in Phoenix '.repeat(5_000),
+      'Aa '.repeat(16_000),
+      'St. '.repeat(12_000),
+      ', AZ '.repeat(10_000),
     ];
     for (const input of inputs) expect(() => detector.find(input, { key: '' })).not.toThrow();
   });

@@ -96,6 +96,37 @@ describe('age detector', () => {
   });
 });
 
+describe('age detector, birthdays and age words', () => {
+  it.each([
+    ['grandma turned 103 last week', '103'],
+    ['she turns 95 on Monday', '95'],
+    ['he is turning ninety next month', 'ninety'],
+    ['still going strong at 97 years young', '97'],
+    ['92 yrs young', '92'],
+    ['died at 93 years', '93'],
+    ['my dad, aged 91', '91'],
+    ['at the age of 100', '100'],
+    ['a 96-yr-old patient', '96'],
+    ['celebrated her 100th birthday', '100'],
+    ['our nonagenarian patients', 'nonagenarian'],
+    ['a Centenarian', 'Centenarian'],
+  ])('finds the age in %j', (text, expected) => {
+    expect(found(text)).toEqual([expected]);
+  });
+
+  it.each([
+    ['a rotation', 'turned 90 degrees'],
+    ['a percentage', 'turns 95%'],
+    ['a count', 'turned 100 orders'],
+    ['a time', 'turn 90 minutes'],
+    ['a younger birthday', 'turned 45 today'],
+    ['an ordinal', 'turn 90th street'],
+    ['a plain number after at', 'O2 sat at 95'],
+  ])('ignores %s', (_label, text) => {
+    expect(found(text)).toEqual([]);
+  });
+});
+
 describe('ageOf', () => {
   it.each([
     ['93', 93],

@@ -74,6 +74,26 @@ describe('biometric detector', () => {
   });
 
   it.each([
+    [`biometric enroll failed, template=${TEMPLATE}`, TEMPLATE],
+    [`enroll failed: ${TEMPLATE}`, TEMPLATE], // ISO 19794-2 magic "FMR\0"
+    ['face record RkFDADAxMAAAAAH4AAEAAAHmAAAAAAAAAAAAAAAAAAABAQEB stored', 'RkFDADAxMAAAAAH4AAEAAAHmAAAAAAAAAAAAAAAAAAABAQEB'],
+    ['iris upload: SUlSADAyMAAAAAKmAAEBAAAAAAAAAAAAAAAAAAEAAQABAgMEBQ== ok', 'SUlSADAyMAAAAAKmAAEBAAAAAAAAAAAAAAAAAAEAAQABAgMEBQ=='],
+    ['palm scan uploaded; data: q83v7kZc9bN2xQ/1mB+0aAbCdEfGhIjK3LmNoPqRsTuVw==', 'q83v7kZc9bN2xQ/1mB+0aAbCdEfGhIjK3LmNoPqRsTuVw=='],
+    ['{"fingerprintTemplate":"q83v7kZc9bN2xQ/1mB+0aAbCdEfGhIjK3LmNoPqRsTuVw=="}', 'q83v7kZc9bN2xQ/1mB+0aAbCdEfGhIjK3LmNoPqRsTuVw=='],
+  ])('finds the free-text blob in %j', (text, blob) => {
+    expect(found(text)).toEqual([blob]);
+  });
+
+  it.each([
+    `session token q83v7kZc9bN2xQ/1mB+0aAbCdEfGhIjK3LmNoPqRsTuVw==`, // no biometric word, no magic
+    `template ${SHA256_HEX}`, // a digest
+    'email template /templates/Welcome2024/EmailLayoutVersion3/Header.html', // a path
+    `canvas fingerprint q83v7kZc9bN2xQ/1mB+0aAbCdEfGhIjK3LmNoPqRsTuVw==`,
+  ])('finds no free-text blob in %j', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  it.each([
     [TEMPLATE, true],
     [SHA256_HEX, false],
     [SHA256_HEX + SHA256_HEX + 'ab', true], // hex longer than a SHA-512 digest

@@ -5,7 +5,7 @@ import {
   FIRST_NAMES,
   SURNAMES,
 } from '../../src/detectors/data/names';
-import { looksLikeNameSlug, nameDetector } from '../../src/detectors/name';
+import { isPersonRoleKey, looksLikeNameSlug, nameDetector, surnameShaped } from '../../src/detectors/name';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/detectors/types';
 
 const detector = nameDetector(DEFAULT_DETECTOR_OPTIONS);
@@ -193,6 +193,92 @@ describe('name detector', () => {
       ),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('name detector, conversational and global names', () => {
+  it.each([
+    ['Hi, this is Yuki Watanabe, I need to reschedule', 'Yuki Watanabe'],
+    ['Spoke with Maricel Santos about the refill', 'Maricel Santos'],
+    ['Thanks Selam!', 'Selam'],
+    ['Thanks, Selam', 'Selam'],
+    ['Message Faith Young', 'Faith Young'],
+    ['Jürgen Schäfer lab results', 'Jürgen Schäfer'],
+    ['Imran Chaudhry allergies', 'Imran Chaudhry'],
+    ['Maricel Dela Cruz allergies', 'Maricel Dela Cruz'],
+    ['talked to Imran about his meds', 'Imran'],
+    ['my grandma Rosa Delgado fell', 'Rosa Delgado'],
+    ['Juan de la Cruz', 'Juan de la Cruz'],
+    ['Patient Juan de la Cruz', 'Juan de la Cruz'],
+    ['thank you Priya', 'Priya'],
+    ['Hola, soy José Núñez', 'José Núñez'],
+    ['Giorgos Konstantinou called', 'Giorgos Konstantinou'],
+    ['met with Giorgos Konstantinou', 'Giorgos Konstantinou'],
+    ['Maria Sharapova news', 'Maria Sharapova'],
+    ['call Kwame Mensah back', 'Kwame Mensah'],
+    ['email from Zeynep Yilmaz', 'Zeynep Yilmaz'],
+  ])('finds the name in %j', (text, expected) => {
+    expect(found(text)).toEqual([expected]);
+  });
+
+  it.each([
+    'Thanks Team!', 'Hi there', 'Call Now', 'Message Support', 'Email Us', 'Book With Confidence',
+    'Spoke with Support', 'Chrome for Android', 'Sign in with Apple', 'Continue with Google',
+    'Made with Love', 'Terms and Conditions', 'Johns Hopkins appointments', 'Charles Schwab login',
+    'Ford Mustang price', 'Download for Mac', 'Available for iPhone and Android', 'Search for Doctors',
+    'Rate Your Visit', 'Sign Up for Updates', 'Apple Watch Series 9', 'Blue Cross Blue Shield',
+    'Mount Sinai Hospital', 'Hello World', 'Flu Shot side effects', 'Annual Physical cost',
+  ])('ignores %j', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  it.each([
+    ['caregiver', 'Lê Quốc Bảo'],
+    ['name', 'Lê Quốc Bảo'],
+    ['name', 'Giorgos Konstantinou'],
+    ['name', 'Keoni Kealoha'],
+    ['name', 'Gunnar Halvorsen'],
+    ['name', 'Aiyana Begay'],
+    ['name', 'Olumide Adeyemi'],
+    ['name', 'Siosaia Tupou'],
+    ['guardian', 'Maria de la Cruz'],
+    ['mother', 'Tatiana Petrova'],
+  ])('accepts %s=%j', (key, value) => {
+    expect(found(value, key)).toEqual([value]);
+  });
+
+  it.each([
+    ['name', 'Signup Button'], ['name', 'Pro Plan'], ['name', 'Gold PPO'], ['name', 'Premium Plus'],
+    ['name', 'New Patient Visit'], ['name', 'Annual Physical'], ['name', 'Flu Shot'], ['name', 'Blood Test'],
+    ['name', 'Home Page'], ['name', 'Book Appointment'], ['name', 'Mac OS X'], ['name', 'Google Chrome'],
+    ['name', 'analytics.js'], ['name', 'Order Completed'], ['name', 'Silver HMO'], ['name', 'Wellness Package'],
+    ['name', 'Café Latte'], ['name', 'Crème Brûlée'], ['name', 'Video Playback Started'],
+    ['name', 'Checkout Step Viewed'], ['name', 'Application Installed'], ['name', 'Johns Hopkins'],
+    ['caregiver', 'yes'], ['caregiver', 'true'], ['caregiver', 'Aetna'], ['caregiver', 'Home Health Aide'],
+  ])('rejects %s=%j', (key, value) => {
+    expect(found(value, key)).toEqual([]);
+  });
+
+  it.each([
+    ['konstantinou', true], ['gunnarsson', true], ['petrovic', true], ['sharapova', true],
+    ['season', false], ['physician', false], ['you', false], ['button', false],
+  ])('surnameShaped(%j) is %s', (word, expected) => {
+    expect(surnameShaped(word)).toBe(expected);
+  });
+
+  it.each([['caregiver', true], ['primary_caregiver', true], ['legal_guardian', true], ['event', false], ['', false]])(
+    'isPersonRoleKey(%j) is %s',
+    (key, expected) => {
+      expect(isPersonRoleKey(key)).toBe(expected);
+    },
+  );
+
+  it('stays fast on adversarial conversational input', () => {
+    for (const input of ['with Maria '.repeat(5_000), 'Lê '.repeat(16_000), 'Maria de '.repeat(6_000), 'Thanks, '.repeat(6_000)]) {
+      const t = Date.now();
+      detector.find(input, { key: '' });
+      expect(Date.now() - t).toBeLessThan(1_000);
+    }
   });
 });
 

@@ -71,6 +71,22 @@ describe('vehicle detector', () => {
     expect(found(text)).toEqual([]);
   });
 
+  it.each([
+    ['plate: W UK 0974', 'W UK 0974'],
+    ['UK number plate AB12 CDE seen', 'AB12 CDE'],
+    ['license plate B-MW 1234', 'B-MW 1234'],
+    ['plate CA 7ABC123', '7ABC123'],
+    ['reg plate: LD21 XYZ', 'LD21 XYZ'],
+    ['License plate: 7ABC123 CA', '7ABC123'],
+    ['plate AB12 and more', 'AB12'],
+  ])('finds a spaced plate in %j', (text, id) => {
+    expect(found(text)).toEqual([id]);
+  });
+
+  it.each(['plate 2024 CA', 'plate: CA ABC', 'plate 10 oz', 'plate ABCD EFGH'])('finds no plate in %j', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+
   it('keeps the plate and drops the next word', () => {
     expect(found('plate 7ABC123 and VIN 1HGCM82633A004352')).toEqual(['7ABC123', '1HGCM82633A004352']);
   });

@@ -91,6 +91,65 @@ export const FIRST_NAMES: ReadonlySet<string> = wordSet(`
   will bill art august hope sky skye drew gene reed wade rod duke jan van ed al ty homer sage
   river phoenix dallas israel rusty sonny cliff rocky harley mercedes justice sterling ember
   camden dakota georgia carolina ash brook sol chance winter
+  yuki yuto sota ren riku haruki daiki kaito kenta shota takumi yusuke ryota akira satoshi
+  kazuki hideo makoto naoki tadashi takashi yoshiro hiroko yuko mariko naoko emiko michiko
+  akiko tomoko kumiko ayumi megumi misaki yui aoi hina rin mio nanami airi saki
+  minjun seojun doyun jiho jihoon junho minho seungho hyunwoo donghyun sungmin jisoo jiwoo
+  seoyeon seoyun jiwon minseo hayoon eunji yuna soyeon hyejin sooah jieun sujin
+  jian jiahao haoran yuxuan zihan yichen zhiwei xiaoming xiaoling jingyi yuting xinyi meiling
+  lihua ruoxi shu fang qiang lei bo jie peng chao yong hong xin
+  aarav vihaan vivaan ishaan sai reyansh ayaan krish atharv rudra kabir arnav dhruv
+  manish mahesh naresh dinesh ganesh ramesh rakesh mukesh hitesh nitin sachin varun karan
+  rohit akshay abhishek gaurav siddharth pranav aryan tanvi aditi isha riya kavya saanvi diya
+  anika avni kiara myra pari ishita nisha rekha geeta seema usha asha savita radha parvati
+  sunil ashok vinod prakash ravi gopal arvind imran irfan asif arif tariq waqar usman
+  zubair junaid adnan farhan shahid sajid rashid hamid nadeem naveen salman shoaib
+  yousef youssef yousif mahmoud mahmood ahmet mehmet mustafa emre burak murat serkan cem
+  kerem arda efe baris hakan ozan tolga onur eren zeynep elif ayse fatma emine hatice
+  merve esra busra derya ebru ozge selin deniz ece aylin gizem
+  abdullah abdulrahman abdelaziz hussain hasan husam tarek walid wael ziad nour rania
+  dina lina reem rana hala samira nadia salma layla laila amal hiba dalia yara jana farida
+  kwame kofi kojo kwaku kwabena yaw ama akua abena efua adjoa chidi chinedu chukwuemeka
+  emeka obinna ikenna nnamdi uche chioma ngozi adaeze nkechi amaka chiamaka ifeoma
+  oluwaseun olumide olusegun tunde tunji babajide ayodele adebayo femi folake funmilayo
+  yetunde bukola temitope tolu kemi segun dele bola abimbola nneka zainab halima hauwa
+  aminu musa sani bello ibrahim kipchoge wanjiru wambui njeri achieng otieno odhiambo
+  kamau mwangi baraka amani zawadi neema imani juma jabari sefu tendai tatenda farai
+  rudo chipo thabo sipho themba lwazi nomvula thandiwe zanele lerato palesa mpho
+  selam abebe tesfaye haile bereket dawit yonas meron hiwot tigist marta mekdes saba
+  genet alem almaz biniam samson tadesse girma mulugeta aster
+  maricel marites maribel marilou jocelyn rowena jovelyn rhea mylene
+  analyn arnel arnold reynaldo rodel romeo jomar jerome jayson mark jun jojo
+  rizal jose emilio andres bayani dante ramil rommel noel nestor edgardo danilo
+  keoni kealoha kalani kanoa makoa koa kaimana kainoa keanu keala leilani malia noelani
+  kahiau kapono kekoa kawika keola mahina nalani pua alana moana kailani lokelani
+  sione tevita viliami mele losaline siosaia manu tama tavita sefa ioane ana
+  vladislav vyacheslav yaroslav stanislav miroslav bogdan dmitry mikhail maxim artem
+  anton andrei roman yuri yuriy denis ruslan arkady grigori evgeny yevgeny leonid
+  ekaterina yekaterina anastasia natalia natalya oksana lyudmila galina larisa tatyana
+  yulia yuliya daria darya ksenia polina alina valentina vera nadezhda zoya ludmila
+  milica marija jelena ivana ana dragan milan nikola marko stefan dusan goran zoran
+  miroslava dorota ewa beata joanna malgorzata zofia jadwiga wojciech marek pawel
+  lukasz grzegorz mateusz szymon kacper bartosz dariusz slawomir jaroslaw zbigniew
+  giorgos georgios yiannis giannis ioannis dimitris dimitrios konstantinos kostas nikos
+  nikolaos panagiotis christos vasilis vasileios spyros stavros thanasis athanasios
+  eleni maria katerina georgia dimitra sofia vasiliki despina panagiota anastasia
+  theodora kalliopi evangelia
+  jurgen gunther gunter dieter wolfgang helmut manfred horst rainer uwe matthias
+  tobias florian sebastian lukas jonas felix leon maximilian niklas moritz fabian
+  birgit petra gisela renate karin sabine stefanie claudia katrin anja jana lena
+  hannah marlene johanna frieda mathilde sven bjorn soren mikkel rasmus
+  magnus henrik jens kasper anders ole knut lars leif gunnar ingrid solveig liv
+  siobhan orla roisin ciara sinead grainne padraig eoin darragh cathal fionn oisin
+  cian ronan declan eamon eamonn donal fergus aisling clodagh
+  thiago mateus davi heitor bernardo arthur guilherme gustavo leonardo vinicius caio
+  joao pedro luiz luis carlos eduardo murilo enzo lorenzo bruna larissa leticia camila
+  juliana beatriz luiza giovanna yasmin isadora manuela rafaela
+  xochitl citlali itzel yaretzi ximena guadalupe lupita socorro rosario concepcion
+  jesus ezequiel ulises efrain rigoberto heriberto leobardo eusebio anselmo
+  nguyen binh chau giang hai hieu hoa khoa phong phuc quang
+  thao trang trinh tuyet van vinh xuan bao quoc tien
+  chayton dakota kiona aiyana takoda tala winona
 `);
 
 export const SURNAMES: ReadonlySet<string> = wordSet(`
@@ -171,6 +230,51 @@ export const SURNAMES: ReadonlySet<string> = wordSet(`
   morozov andersson johansson karlsson nilsson eriksson larsson olsson persson johansen
   nielsen levy katz friedman goldberg rosenberg shapiro greenberg kaplan bernstein weinstein
   goldstein rubin stein jansen devries vandijk bakker visser smit meijer
+  watanabe nakamura kobayashi saito fujita okamoto murakami ishii maeda fujii ogura endo
+  aoki sakamoto kondo ueda morita hara shibata sakai kudo yokoyama miyazaki miyamoto uchida
+  takeuchi nakajima nakano ono tamura kaneko wada ando ishida iwasaki hasegawa murata
+  chung choe ryu yoo yu nam noh ha kwak seong cha baek heo yeo
+  zhong lai wen qin yin tan chong goh teo lim koh ong yeo ang toh chia
+  chaudhry chaudhary chowdhury choudhury bhatia sethi arora khanna kohli dutta sinha
+  tiwari dubey shukla trivedi chauhan rathore rajput naidu shetty hegde kulkarni
+  deshpande patil pawar jadhav shinde gaikwad kamath bhat prasad krishnan subramanian
+  raman venkatesan srinivasan ramachandran balakrishnan narayanan gopalan
+  raza rizvi hashmi naqvi jafri abbasi ansari sheikh shaikh mirza baig butt awan
+  yilmaz kaya demir sahin celik yildiz yildirim ozturk aydin ozdemir arslan dogan kilic
+  aslan cetin kara koc kurt ozkan simsek polat erdogan
+  haddad khoury nassar saad hamdan darwish yassin barakat awad salem odeh
+  mansour hakimi rahimi karimi ahmadi hosseini mohammadi rezaei moradi jafari
+  okeke okonkwo okafor obi nwankwo eze chukwu ogunleye adeleke adewale olawale
+  ogunbiyi oyelaran akinola babatunde balogun bankole oladipo oyewole
+  asante owusu osei appiah agyeman amoah darko ofori annan
+  kipchoge kiprop kiptoo cheruiyot mutua ochieng odhiambo otieno kamau njoroge
+  wanjiku mwangi kariuki maina ndlovu dlamini nkosi khumalo zulu mokoena
+  tesfaye bekele haile girma tadesse kebede alemu desta woldemariam gebremedhin
+  santos reyes cruz bautista villanueva aquino mendoza garcia ramos castillo flores
+  delacruz delosreyes delosantos macapagal magsaysay mabini pascual salvador
+  dimaculangan panganiban lacson tolentino gatchalian sison manalastas
+  kealoha kahale kamakana akana kahananui keawe kalama nakamoto kahale makoa
+  kanahele kapaona kealamakia mahoe palakiko
+  tupou fifita taufa vaipulu faleolo tuiasosopo leota sapolu
+  konstantinou papadopoulos papadakis georgiou nikolaou dimitriou ioannou christodoulou
+  pappas alexopoulos karagiannis vlahos economou
+  kozlova ivanova petrova smirnova sokolova popova volkova kuznetsova novikova
+  morozova pavlov pavlova fedorov fedorova orlov orlova lebedeva egorov
+  shevchenko bondarenko kovalenko tkachenko kravchenko boyko melnyk kovalchuk
+  horvath nagy toth szabo kovacs varga kiss molnar nemeth farkas balogh
+  novak svoboda dvorak cerny prochazka kucera vesely horak
+  jovanovic petrovic nikolic markovic djordjevic stojanovic ilic pavlovic
+  popescu ionescu popa constantin stan dumitru
+  schafer schaefer schaffer schmitt weber wagner becker klein wolf schroder neumann
+  krause werner lange hahn vogel friedrich keller gunther jung walter fuchs
+  dubois lefevre leroux fontaine chevalier gauthier mercier blanc garnier faure
+  rousseau marchand lemaire
+  jovic horvat kovac babic maric juric
+  gonzales martins oliveira souza sousa pereira lima carvalho almeida ribeiro
+  rodrigues alves nascimento araujo barbosa rocha dias teixeira moreira cardoso
+  ferreira gomes costa
+  leblanc thibodeaux boudreaux landry hebert guidry broussard arceneaux
+  yazzie begay tsosie benally nez
 `);
 
 /**
@@ -189,6 +293,7 @@ export const COMMON_WORD_FIRST_NAMES: ReadonlySet<string> = wordSet(`
   jan van ed ty al jo kai jean autumn willow quinn grant sterling ember reese bailey kennedy
   everly harper piper ariel phoenix emery avery riley camden dallas denver dakota carolina
   virginia georgia china india kelly london marie ana lucia eva norman homer
+  aster romeo moana maxim roman milan petra ole lei mele koa manu lupita rosario
 `);
 
 /**
@@ -204,4 +309,5 @@ export const COMMON_WORD_SURNAMES: ReadonlySet<string> = wordSet(`
   flowers powers brooks hunt mills stokes grant clay tanner sawyer church street small best
   strong case glass pope power hope joy free good holmes knight steele sparks nash drake
   cannon booth marks wise hale holt head post roman paul james george henry young wall law
+  ha cha tan yin chia butt salem salvador lima costa kiss blanc garnier zulu stan kurt
 `);

@@ -26,10 +26,22 @@ const PASSTHROUGH_PATHS = [
   /^\/api\/projects\/@current\/feature_flags\/[A-Za-z0-9_-]+\/remote_config\/?$/,
 ];
 /**
- * Query keys that may reach PostHog: cache busters, versions, the compression hint, the project
- * token. Everything else is dropped (`ip=1` included: the proxy hides client IPs anyway).
+ * Query keys that may reach PostHog, each with the only shape its value may have: cache busters,
+ * versions, the compression hint, the project token. Any other key, and any value of another
+ * shape (an app appending `?ver=<email>`), is dropped; `ip=1` too, since client IPs never go.
  */
-const ALLOWED_QUERY = new Set(['v', 'ver', '_', 'compression', 'retry_count', 'beacon', 'config', 'token', 'send_cohorts', 'api_key']);
+const ALLOWED_QUERY: ReadonlyMap<string, RegExp> = new Map([
+  ['v', /^\d{1,3}$/],
+  ['ver', /^\d{1,4}(?:\.\d{1,4}){0,3}(?:-[A-Za-z0-9.]{1,20})?$/],
+  ['_', /^\d{1,16}$/],
+  ['compression', /^(?:gzip-js|gzip|base64|lz64)$/],
+  ['retry_count', /^\d{1,3}$/],
+  ['beacon', /^[01]$/],
+  ['config', /^(?:true|false|0|1)$/],
+  ['send_cohorts', /^(?:|true|false|0|1)$/],
+  ['token', /^ph[a-z]_[A-Za-z0-9_-]{4,100}$/],
+  ['api_key', /^ph[a-z]_[A-Za-z0-9_-]{4,100}$/],
+]);
 
 const OK: LocalResponse = { status: 200, body: '{"status":1}', contentType: 'application/json' };
 
@@ -45,7 +57,9 @@ interface Encoding {
 
 function filteredQuery(query: URLSearchParams, drop: readonly string[] = []): string {
   const kept = new URLSearchParams();
-  for (const [key, value] of query) if (ALLOWED_QUERY.has(key) && !drop.includes(key)) kept.append(key, value);
+  for (const [key, value] of query) {
+    if (ALLOWED_QUERY.get(key)?.test(value) && !drop.includes(key)) kept.append(key, value);
+  }
   const text = kept.toString();
   return text === '' ? '' : `?${text}`;
 }

@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import { KeyError } from '../errors';
+import { shapedSurrogate } from './shape';
 import type { Pseudonymizer } from './types';
 
 export const MIN_KEY_LENGTH = 32;
@@ -23,7 +24,7 @@ export class HmacPseudonymizer implements Pseudonymizer {
 
   pseudonym(namespace: string, value: string): string {
     const digest = createHmac('sha256', this.key).update(namespace).update('\u0000').update(value).digest();
-    return `${this.keyId}_${digest.subarray(0, 15).toString('base64url')}`;
+    return shapedSurrogate(value, digest, `${this.keyId}_`);
   }
 }
 

@@ -12,13 +12,12 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VaultError } from '../errors';
+import { shapedSurrogate } from './shape';
 import type { Pseudonymizer } from './types';
 
-const TOKEN_PREFIX = 'tok_';
-
-/** 15 random bytes → 20 base64url chars: 120 bits, collisions are not a practical concern. */
-function newToken(): string {
-  return TOKEN_PREFIX + randomBytes(15).toString('base64url');
+/** `tok_` + 120 random bits, or a random UUID for a UUID (see shape.ts). */
+function newToken(value: string): string {
+  return shapedSurrogate(value, randomBytes(16));
 }
 
 export class TokenVault implements Pseudonymizer {
@@ -56,7 +55,7 @@ export class TokenVault implements Pseudonymizer {
     const known = this.tokens.get(key);
     if (known !== undefined) return known;
     if (this.file === undefined) {
-      const token = newToken();
+      const token = newToken(value);
       this.tokens.set(key, token);
       return token;
     }
@@ -65,7 +64,7 @@ export class TokenVault implements Pseudonymizer {
     const raced = this.tokens.get(key);
     if (raced !== undefined) return raced;
     try {
-      fs.writeSync(this.appendFd, JSON.stringify([namespace, value, newToken()]) + '\n');
+      fs.writeSync(this.appendFd, JSON.stringify([namespace, value, newToken(value)]) + '\n');
     } catch (err) {
       throw new VaultError(`cannot write token vault ${this.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
     }

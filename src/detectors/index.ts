@@ -10,6 +10,7 @@ import { emailDetector } from './email';
 import { geoDetector } from './geo';
 import { healthPlanDetector } from './health_plan';
 import { ibanDetector } from './iban';
+import { identifierDetector } from './identifier';
 import { ipDetector } from './ip';
 import { licenseDetector } from './license';
 import { mrnDetector } from './mrn';
@@ -44,6 +45,7 @@ export const BUILTIN_DETECTORS: Readonly<Record<string, DetectorFactory>> = Obje
   ip: ipDetector,
   biometric: biometricDetector,
   photo: photoDetector,
+  identifier: identifierDetector,
 });
 
 export * from './types';

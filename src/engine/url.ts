@@ -7,7 +7,8 @@
 import { looksLikeNameSlug } from '../detectors/name';
 
 export const PATH_ID = ':id';
-export const DEFAULT_ALLOW_QUERY: readonly string[] = Object.freeze(['utm_*']);
+/** UTM parameters and a few navigation keys; their values are still scanned by the detectors. */
+export const DEFAULT_ALLOW_QUERY: readonly string[] = Object.freeze(['utm_*', 'step', 'tab', 'page', 'lang', 'locale', 'view', 'sort']);
 
 export interface UrlScrubOptions {
   /** Which query keys survive; compiled from `allow_query`. */
@@ -46,8 +47,22 @@ function decodeFormComponent(text: string): string {
  * Hosts where a path names a person: the full URL of a personal page is itself an identifier
  * (Safe Harbor N), so every path segment there except structural words is templated.
  */
-const PERSONAL_PAGE_HOST = /(?:^|\.)(?:facebook|fb|instagram|twitter|x|tiktok|linkedin|github|gitlab|youtube|gofundme|pinterest|reddit|medium|threads|snapchat|tumblr|flickr|vimeo|soundcloud|patreon|venmo|cash|paypal|t|wa|linktr|calendly|about|bsky|mastodon|substack|onlyfans|caringbridge)\.(?:com|me|ee|net|app|co|social|org)$/i;
+const PERSONAL_PAGE_HOST = /(?:^|\.)(?:facebook|fb|instagram|twitter|tiktok|linkedin|github|gitlab|youtube|gofundme|pinterest|reddit|medium|threads|snapchat|tumblr|flickr|vimeo|soundcloud|patreon|venmo|cash|paypal|t|wa|linktr|calendly|about|bsky|mastodon|substack|onlyfans|caringbridge)\.(?:com|me|ee|net|app|co|social|org)$|(?:^|\.)x\.com$/i;
 const STRUCTURAL_SEGMENTS: ReadonlySet<string> = new Set(['in', 'pub', 'f', 'u', 'user', 'users', 'profile', 'profiles', 'channel', 'c', 'people', 'p', 'r', 'status', 'posts', 'photos', 'videos', 'about', 'paypalme', 'visit', 'site']);
+/**
+ * Collections of people: the segment after one names a person, whatever it looks like. Plurals
+ * only: a singular (`/account/billing`, `/patient/dashboard`) is usually a section, not a record.
+ */
+const PERSON_COLLECTIONS: ReadonlySet<string> = new Set([
+  'patients', 'users', 'members', 'people', 'persons', 'profiles', 'accounts', 'customers', 'clients', 'residents',
+  'employees', 'providers', 'doctors', 'physicians', 'caregivers', 'dependents', 'u',
+]);
+/** Words that follow a collection without naming anyone (`/patients/new`). */
+const COLLECTION_ACTIONS: ReadonlySet<string> = new Set(['new', 'search', 'list', 'all', 'me', 'index', 'create', 'edit', 'settings', 'login', 'signup', 'register']);
+/** Static assets: a hashed bundle name (`main.8f3c1a.js`) is a build id, not a person's. */
+const ASSET_FILE = /\.(?:js|mjs|cjs|css|map|png|jpe?g|gif|svg|webp|avif|ico|woff2?|ttf|eot)$/i;
+/** Years inside slugs (`flu-season-2026`) are not ids. */
+const YEAR_IN_SLUG = /(^|[-_.])(?:19|20)\d\d(?=$|[-_.])/g;
 /** A user name with a number tail: `jdoe1985`, `shandiinyazzie30`. */
 const USERNAME_WITH_NUMBER = /^[a-z]{6,}\d{2,4}$/i;
 
@@ -69,14 +84,18 @@ export function isIdentifierSegment(segment: string, scanText: (text: string) =>
   if (UUID.test(decoded)) return true;
   if (HEX_ID.test(decoded) && DIGIT.test(decoded)) return true;
   if (decoded.includes('@')) return true;
+  if (ASSET_FILE.test(decoded)) return scanText(decoded) !== decoded;
   const stem = decoded.replace(/\.(?:html?|php|aspx?|jsp|json|xml|pdf|js|css|png|jpe?g|gif|svg|webp)$/i, '');
+  const counted = stem.replace(YEAR_IN_SLUG, '$1');
   let digits = 0;
-  for (let i = 0; i < stem.length; i++) {
-    const c = stem.charCodeAt(i);
+  for (let i = 0; i < counted.length; i++) {
+    const c = counted.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
   }
   // `abc123`, `MRN-00123`, `p_4821`: codes with several digits; `page2`, `step-1` stay.
-  if (digits >= 2 && digits * 3 >= stem.replace(/[^A-Za-z0-9]/g, '').length) return true;
+  if (digits >= 2 && digits * 3 >= counted.replace(/[^A-Za-z0-9]/g, '').length) return true;
+  // All-capitals codes with a digit (`5T4ALXQSNX`, `AB12CD`): record locators, not words.
+  if (digits >= 1 && stem.length >= 6 && /^[A-Z0-9]+$/.test(stem)) return true;
   if (digits >= 3) return true;
   // Opaque tokens (session ids, invite codes): long, no separators, mixed case or digits.
   if (stem.length >= 16 && /^[A-Za-z0-9_-]+$/.test(stem) && /[A-Z]/.test(stem) && /[a-z]/.test(stem)) return true;
@@ -96,7 +115,9 @@ function scrubPath(path: string, options: UrlScrubOptions, host: string): string
     const semicolon = segment.indexOf(';');
     const bare = semicolon >= 0 ? segment.slice(0, semicolon) : segment;
     if (semicolon >= 0) changed = true;
-    const isPersonal = personalPage && bare !== '' && !STRUCTURAL_SEGMENTS.has(bare.toLowerCase());
+    const previous = i > 0 ? segments[i - 1]!.toLowerCase() : '';
+    const afterCollection = PERSON_COLLECTIONS.has(previous) && bare !== '' && !COLLECTION_ACTIONS.has(bare.toLowerCase());
+    const isPersonal = afterCollection || (personalPage && bare !== '' && !STRUCTURAL_SEGMENTS.has(bare.toLowerCase()));
     if (isPersonal || isIdentifierSegment(bare, options.scanText)) {
       segments[i] = PATH_ID;
       changed = true;

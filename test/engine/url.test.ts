@@ -45,3 +45,19 @@ describe('scrubUrl', () => {
     expect(isIdentifierSegment('v3', scanText)).toBe(false);
   });
 });
+
+describe('scrubUrl path templating', () => {
+  it.each([
+    ['https://x.org/patients/5T4ALXQSNX/chart/summary', 'https://x.org/patients/:id/chart/summary'],
+    ['https://x.org/members/rosalind/claims', 'https://x.org/members/:id/claims'],
+    ['https://x.org/booking/AB12CD9', 'https://x.org/booking/:id'],
+  ])('%s → %s', (input, expected) => expect(scrubUrl(input, options)).toBe(expected));
+
+  it.each([
+    'https://x.org/patients/new',
+    'https://x.org/account/billing',
+    'https://x.org/static/js/main.8f3c1a.js',
+    'https://x.org/blog/flu-season-2026',
+    'https://x.org/billing/pay?step=2&utm_source=mail',
+  ])('keeps %s', (url) => expect(scrubUrl(url, { ...options, allowQuery: compileAllowQuery(['utm_*', 'step']) })).toBe(url));
+});

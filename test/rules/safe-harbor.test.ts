@@ -101,7 +101,9 @@ describe('default Safe Harbor pack on real event shapes', () => {
     expect(out.event).toBe('Appointment Booked');
     expect(out.messageId).toBe(segmentTrack.messageId);
     expect(out.userId).toMatch(/^tok_/);
-    expect(out.anonymousId).toMatch(/^tok_/);
+    // A UUID gets a UUID surrogate (vendors expect the shape), never the original.
+    expect(out.anonymousId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(out.anonymousId).not.toBe(segmentTrack.anonymousId);
   });
 
   it.each([

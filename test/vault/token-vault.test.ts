@@ -65,3 +65,19 @@ describe('TokenVault', () => {
     reread.close();
   }, 60_000);
 });
+
+describe('surrogate shapes', () => {
+  const { shapedSurrogate } = require('../../src/vault/shape');
+  it('replaces a UUIDv7 by a UUIDv7 with the same timestamp and new random bits', () => {
+    const v7 = '019a839e-5931-7b26-a3ea-b3f008cfb8df';
+    const vault = new TokenVault();
+    const s = vault.pseudonym('id', v7);
+    expect(s).toMatch(/^019a839e-5931-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(s.slice(14)).not.toBe(v7.slice(14));
+    expect(vault.pseudonym('id', v7)).toBe(s);
+  });
+  it('replaces any other UUID by a random UUIDv4, and other values by tok_ tokens', () => {
+    expect(shapedSurrogate('550e8400-e29b-41d4-a716-446655440000', Buffer.alloc(16, 0xff))).toBe('ffffffff-ffff-4fff-bfff-ffffffffffff');
+    expect(shapedSurrogate('patient-1', Buffer.alloc(16, 0))).toBe('tok_AAAAAAAAAAAAAAAAAAAA');
+  });
+});

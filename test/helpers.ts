@@ -5,8 +5,10 @@ import { compileRules, type CompileOptions } from '../src/engine/compile';
 import type { Plan } from '../src/engine/plan';
 import { TokenVault } from '../src/vault/token-vault';
 
+/** A scratch directory under the run's own temp root, which jest's global teardown removes. */
 export function tempDir(prefix = 'phi-proxy-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const root = process.env.PHI_PROXY_TEST_TMP ?? os.tmpdir();
+  return fs.mkdtempSync(path.join(root, prefix));
 }
 
 /** Writes a config (and the rule packs it names) into a fresh directory; returns the config path. */

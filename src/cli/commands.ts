@@ -30,9 +30,14 @@ function matchesFormat(format: Format, value: unknown): boolean {
   return format === 'posthog' ? typeof o.event === 'string' : typeof o.type === 'string' || typeof o.event === 'string';
 }
 
+/** `--config`, else `PHI_PROXY_CONFIG` (as containers set it), else the embedded default. */
+export function configFileFrom(flag: string | undefined): string | undefined {
+  return flag ?? (process.env.PHI_PROXY_CONFIG || undefined);
+}
+
 function compileOrReport(configFile: string | undefined, io: Io, options: CompileOptions): Plan | undefined {
   try {
-    return compilePlan(loadConfig(configFile), options);
+    return compilePlan(loadConfig(configFileFrom(configFile)), options);
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.message.split('\n')) io.stderr.write(`${line}\n`);
@@ -104,7 +109,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   // An in-memory vault: checking a config must not create the vault file.
   const plan = compileOrReport(values.config, io, { inMemoryVault: true });
   if (plan === undefined) return EXIT.invalidConfig;
-  const source = values.config ?? 'embedded default (rules/safe-harbor.yaml)';
+  const source = configFileFrom(values.config) ?? 'embedded default (rules/safe-harbor.yaml)';
   io.stdout.write(`ok: ${source}: ${plan.rules.length} rules, ${plan.detectorIds.length} detectors, mode ${plan.mode}\n`);
   return EXIT.ok;
 }

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors';
 import { startProxy } from '../proxy/server';
 import type { FormatName, LogLevel, Overrides } from '../proxy/settings';
 import { EXIT, parse, UsageError } from './args';
-import type { Io } from './commands';
+import { configFileFrom, type Io } from './commands';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -41,7 +41,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
 
   let proxy;
   try {
-    proxy = await startProxy({ configFile: values.config ?? (process.env.PHI_PROXY_CONFIG || undefined), overrides, sinkOutput: io.stdout, logDestination: io.stdout });
+    proxy = await startProxy({ configFile: configFileFrom(values.config), overrides, sinkOutput: io.stdout, logDestination: io.stdout });
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.message.split('\n')) io.stderr.write(`${line}\n`);

@@ -211,11 +211,13 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     settings,
     plan,
     close: async () => {
+      logger.info('draining: no new connections, finishing in-flight requests');
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
       await Promise.all([...sinks.values()].map((s) => s.close()));
+      logger.info('stopped');
     },
   };
 }

@@ -11,10 +11,13 @@
  * // → [{ start: 5, end: 13, kind: 'mrn' }]
  */
 import {
-  QUALIFIER, WORD_GAP, keyedIdSpan, keyedTokenSpans, keywordValueRegex, mergeSpans, plausibleIdToken, scanKeywordValues,
+  KEYWORD_START, QUALIFIER, WORD_GAP, keyedIdSpan, keyedTokenSpans, keywordValueRegex, mergeSpans, plausibleIdToken, scanKeywordValues,
 } from './context';
-import type { Detector, DetectorFactory } from './types';
-import { hasDigits } from './util';
+import type { Detector, DetectorFactory, Span } from './types';
+import { countDigits, hasDigits } from './util';
+
+/** "2024 01 05", "2024-01-05 10": a date read as digit groups. */
+const YEAR_OR_DATE_SPACED = /^(?:(?:19|20)\d\d[ -]\d\d?(?:[ -]\d\d?)?|\d\d?[ -]\d\d?[ -](?:19|20)\d\d)$/;
 
 // ---------------------------------------------------------------------------------------------
 // The MRN detector.
@@ -55,9 +58,34 @@ export function isMrnKey(key: string): boolean {
   return key.length > 0 && MRN_KEY.test(key);
 }
 
+/**
+ * "MRN BWH 338-12-09", "MRN: MGH 1234 567": a site code (2–6 capitals, not a keyword word) between
+ * the keyword and the number, and digit groups split by single spaces or dashes. The site code is
+ * kept with the id.
+ */
+const SITE_KEYWORDS = ['mrn', 'mr#', `medical${WORD_GAP}records?${RECORD_QUALIFIER}?`].join('|');
+const SITE_TOKEN =
+  '((?:(?!(?:MRN|MR|ID|NO|NOS|NUM|NR|NBR|EMR|EHR|IS|OF)[^A-Za-z])[A-Z]{2,6}[ :#-]{1,2})?(?:\\d{2,4}(?:[ -]\\d{2,4}){1,4}|\\d{2,12}(?:-\\d{2,12}){0,4}))(?![A-Za-z0-9]|[ -]\\d)';
+
+/**
+ * "for patient 92275057", "pt 92275057", "patient #92275057": the word patient/pt right before a
+ * number of 6+ digits (or after `#`) is that patient's id; "patient 1 of 3" and "patients 2024" are not.
+ */
+const PATIENT_NUMBER_RE = new RegExp(
+  `${KEYWORD_START}(?:[Pp]atient|PATIENT|[Pp]t|PT)\\.?(?:[ \\t]{1,3}#?|[ \\t]{0,3}[#:][ \\t]{0,3})(\\d{6,20}|(?<=#[ \\t]{0,3})[A-Za-z0-9]{1,20}(?:-[A-Za-z0-9]{1,20}){0,4})(?!-?[A-Za-z0-9])`,
+  'g',
+);
+
 export const mrnDetector: DetectorFactory = () => {
   const keywordRe = keywordValueRegex(MRN_KEYWORDS);
+  const siteRe = keywordValueRegex(SITE_KEYWORDS, SITE_TOKEN);
   const acceptToken = (token: string): boolean => plausibleIdToken(token, 3, 32);
+  const acceptSite = (token: string): boolean => countDigits(token) >= 5 && !YEAR_OR_DATE_SPACED.test(token);
+  const scanText = (value: string): Span[] => mergeSpans(
+    scanKeywordValues(keywordRe, value, 'mrn', acceptToken),
+    scanKeywordValues(siteRe, value, 'mrn', acceptSite),
+    scanKeywordValues(PATIENT_NUMBER_RE, value, 'mrn', acceptToken),
+  );
   return {
     id: 'mrn',
     letter: 'H',
@@ -67,10 +95,10 @@ export const mrnDetector: DetectorFactory = () => {
       return hasDigits(value, 3) || (value.length >= 3 && isMrnKey(ctx.key));
     },
     find(value, ctx) {
-      if (!isMrnKey(ctx.key)) return scanKeywordValues(keywordRe, value, 'mrn', acceptToken);
+      if (!isMrnKey(ctx.key)) return scanText(value);
       const whole = keyedIdSpan(value, 'mrn');
       if (whole !== null) return [whole];
-      return mergeSpans(scanKeywordValues(keywordRe, value, 'mrn', acceptToken), keyedTokenSpans(value, 'mrn'));
+      return mergeSpans(scanText(value), keyedTokenSpans(value, 'mrn'));
     },
   } satisfies Detector;
 };

@@ -25,6 +25,7 @@ import type { DetectContext, DetectorFactory, Span } from './types';
 /** A word: letters with inner apostrophes/hyphens (`O'Brien`, `Anne-Marie`), optional final dot. */
 const WORD_RE = /[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*(?:-[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*)*\.?/gu;
 const APOSTROPHES_RE = /['’]/g;
+const HYPHENS_RE = /-/g;
 const COMBINING_MARKS_RE = /\p{M}/gu;
 const UPPER_START_RE = /^\p{Lu}/u;
 const HAS_LOWER_RE = /\p{Ll}/u;
@@ -96,6 +97,66 @@ const UI_WORDS: ReadonlySet<string> = new Set([
   'clinic', 'hospital', 'center', 'centre', 'health', 'medical', 'care', 'pharmacy', 'insurance',
   'inc', 'llc', 'ltd', 'corp', 'company', 'bank', 'university', 'school', 'college', 'street',
   'avenue', 'road', 'city', 'county', 'state', 'us', 'usa',
+]);
+
+/** Relatives and roles that introduce a name after "my": "my son Annika", "my partner Grace Rivers". */
+const RELATIONS: ReadonlySet<string> = new Set([
+  'son', 'daughter', 'wife', 'husband', 'partner', 'spouse', 'mother', 'mom', 'mum', 'mommy', 'mummy',
+  'father', 'dad', 'daddy', 'brother', 'sister', 'grandma', 'grandpa', 'grandmother', 'grandfather',
+  'granny', 'nana', 'aunt', 'auntie', 'uncle', 'niece', 'nephew', 'child', 'kid', 'baby', 'fiance',
+  'fiancee', 'caregiver', 'carer', 'stepson', 'stepdaughter', 'stepmom', 'stepdad', 'grandson',
+  'granddaughter', 'boyfriend', 'girlfriend', 'cousin', 'toddler', 'teen', 'teenager', 'twin', 'sibling',
+  'parent', 'guardian', 'friend', 'neighbor', 'neighbour', 'roommate',
+]);
+const SIGN_IN_VERBS: ReadonlySet<string> = new Set(['signed', 'logged', 'sign', 'log', 'signing', 'logging', 'login']);
+/** First words of place names: "[NAME], San Diego" is an address. */
+const PLACE_HEADS: ReadonlySet<string> = new Set(['san', 'santa', 'los', 'las', 'fort', 'port', 'mount', 'saint', 'st', 'el', 'la', 'le', 'des', 'palm', 'glen', 'lake']);
+const POSSESSIVE_PRONOUNS: ReadonlySet<string> = new Set(['my', 'our', 'your', 'his', 'her', 'their']);
+/** Letter closings: the capitalised words after "Regards," at the end of a line are the sender. */
+const SIGN_OFFS: ReadonlySet<string> = new Set([
+  'regards', 'sincerely', 'cheers', 'best', 'thanks', 'thx', 'warmly', 'cordially', 'respectfully',
+  'love', 'xoxo', 'truly', 'ty', 'you', 'gratefully', 'faithfully', 'wishes', 'blessings',
+]);
+/** Labels of clinical list rows before "SURNAME, First": "pt MACLEOD, CONNOR", "MRN: 123 | DOE, Jane". */
+const CLINICAL_ROW_CUES: ReadonlySet<string> = new Set([
+  'pt', 'patient', 'name', 'pat', 'client', 'resident', 'member', 'mrn', 'dob', 'acct', 'encounter',
+  'visit', 'room', 'bed', 'admit', 'admitted', 'insured', 'subscriber', 'guarantor',
+]);
+/** All-caps words that head a line without being surnames: "NOTE, Jane called". */
+const CAPS_NOT_SURNAMES: ReadonlySet<string> = new Set([
+  'note', 'fyi', 'urgent', 'warning', 'alert', 'important', 'update', 're', 'fw', 'fwd', 'attn', 'ps',
+  'asap', 'todo', 'nb', 'cc', 'bcc', 'dear', 'to', 'from', 'subject', 'error', 'info', 'debug', 'ok',
+  'pt', 'dx', 'hx', 'rx', 'tx', 'sx', 'er', 'ed', 'icu', 'or', 'pcp', 'mrn', 'dob', 'ssn', 'usa', 'us',
+  'uk', 'eu', 'ny', 'la', 'dc', 'sf', 'nyc', 'md', 'do', 'np', 'rn', 'pa', 'cm', 'vs', 'aka', 'tbd',
+  'tba', 'na', 'etc', 'eta', 'faq', 'diagnosis', 'history', 'plan', 'assessment', 'stat', 'prn',
+]);
+/** US states that are also first names: "ATLANTA, Georgia" is a place. */
+const STATE_FIRST_NAMES: ReadonlySet<string> = new Set(['georgia', 'virginia', 'carolina', 'dakota', 'montana', 'indiana', 'india', 'florida', 'nevada', 'alabama', 'tennessee', 'washington', 'jordan', 'israel', 'china', 'paris', 'london', 'victoria']);
+/** Words after "<Name>'s" that make an eponym or a holiday, not a belonging: "Addison's Disease". */
+const EPONYM_HEADS: ReadonlySet<string> = new Set([
+  'day', 'eve', 'night', 'disease', 'syndrome', 'palsy', 'lymphoma', 'sign', 'law', 'test', 'reflex',
+  'ulcer', 'sarcoma', 'tumor', 'tumour', 'phenomenon', 'ataxia', 'anemia', 'anaemia', 'dystrophy',
+  'disorder', 'triad', 'fracture', 'cyst', 'maneuver', 'manoeuvre', 'contracture', 'neuroma', 
+  'restaurant', 'kitchen', 'diner', 'pizza', 'grill', 'cafe', 'bakery', 'pub', 'bar', 'menu', 'list',
+  'choice', 'club', 'crossing', 'landing', 'cove', 'point', 'island', 'bay', 'creek', 'church',
+  'cathedral', 'hospital', 'college', 'school', 'university', 'street', 'square', 'park',
+]);
+/** Devices and products people name after themselves: "Sunita's Tandem", "Mark's iPhone". */
+const DEVICE_WORDS: ReadonlySet<string> = new Set([
+  'iphone', 'ipad', 'ipod', 'imac', 'macbook', 'airpods', 'watch', 'phone', 'pixel', 'galaxy', 'tablet',
+  'laptop', 'pc', 'computer', 'kindle', 'echo', 'fitbit', 'garmin', 'oura', 'whoop', 'ring', 'tandem',
+  'omnipod', 'dexcom', 'libre', 'freestyle', 'medtronic', 'minimed', 'pump', 'cgm', 'monitor', 'meter',
+  'cpap', 'bipap', 'resmed', 'airsense', 'philips', 'dreamstation', 'inhaler', 'sensor', 'scale',
+  'device', 'headphones', 'earbuds', 'band', 'tracker', 'samsung', 'android', 'mac', 'surface',
+  'chromebook', 'nest', 'alexa', 'hub', 'car', 'tesla',
+]);
+/** Keys under which "<Name>'s <Device>" is a person's device label. */
+const DEVICE_LABEL_KEY_RE = /(?:^|_)(?:device_name|device_label|device_nickname|nickname|display_name|pump_name|phone_name|owner)(?:_|$)|nickname/;
+/** Words after a title separator that say the string is a health page title. */
+const PORTAL_WORDS: ReadonlySet<string> = new Set([
+  'chart', 'patient', 'patients', 'portal', 'health', 'myhealth', 'mychart', 'record', 'records',
+  'profile', 'account', 'summary', 'visit', 'visits', 'appointment', 'appointments', 'results',
+  'messages', 'dashboard', 'care', 'clinic', 'medications', 'allergies', 'labs', 'inbox',
 ]);
 
 /** Keys whose whole value is a person's name. */
@@ -206,6 +267,8 @@ const NON_NAME_WORDS: ReadonlySet<string> = new Set(`
   valley river lake mountain park beach bay island hills hill creek springs falls harbor harbour
   heights village town city county state country region district zone area
   yes no ok okay hello hi hey thanks thank please sorry welcome goodbye bye
+  anonymous admin administrator guest staff desk front department dept reception frontdesk
+  everyone everybody someone anyone review timeout loading type
 `.trim().split(/\s+/));
 /**
  * Everyday words with diacritics: a non-ASCII letter is name evidence only outside these (folded
@@ -228,7 +291,7 @@ const LATIN_NON_ASCII_RE = /[\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F\u1E00-\u1EF
  * Georgian -ashvili/-dze, Romanian -escu, Indian -wala/-kar, Turkish -oğlu, Japanese -moto/-mura.
  */
 const SURNAME_SHAPE_RE =
-  /(?:s?son|sen|[aeiou]n?ez|[oe]va?|[oe]vich|[oe]vna|sk[iya]|skaya|enko|chuk|yuk|[iy]an|opoulos|poulos|akis|idis|ou|ashvili|dze|escu|eanu|[ocv]i[cćč]|wala|walla|kar|oglu|zadeh|moto|mura|yama|kawa|hashi|uchi|ishi|poor|pour|ski)$/;
+  /(?:s?son|sen|[aeiou]n?ez|[oe]va?|[oe]vich|[oe]vna|sk[iya]|skaya|enko|chuk|yuk|[iy]an|opoulos|poulos|akis|idis|ou|ashvili|dze|escu|eanu|[ocv]i[cćč]|wala|walla|kar|oglu|zadeh|moto|mura|yama|kawa|hashi|uchi|ishi|poor|pour|ski|[ow]witz|ovitz|owicz|ewicz)$/;
 /** Brands and institutions named after people: never a person's name on their own. */
 const BRAND_PHRASES: ReadonlySet<string> = new Set([
   'johns hopkins', 'charles schwab', 'morgan stanley', 'wells fargo', 'dana farber', 'calvin klein',
@@ -314,7 +377,8 @@ function inSet(folded: string, set: ReadonlySet<string>): boolean {
   if (set.has(folded)) return true;
   if (!folded.includes('-')) return false;
   for (const part of folded.split('-')) if (set.has(part)) return true;
-  return false;
+  // "Ji-woo", "Seo-yeon": the dictionaries spell them joined.
+  return set.has(folded.replace(HYPHENS_RE, ''));
 }
 
 /** A dictionary word that is also an ordinary word: all of its parts are ambiguous. */
@@ -359,11 +423,50 @@ function labelGap(value: string, from: number, to: number): 'none' | 'plain' | '
   return marks === 1 ? 'marked' : 'plain';
 }
 
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 0xa0;
+}
+
+/** - – — ~ */
+function isSignOffDash(c: number): boolean {
+  return c === 45 || c === 0x2013 || c === 0x2014 || c === 126;
+}
+
+/** | – — · • : » / > (a spaced hyphen is checked separately). */
+function isTitleSeparator(c: number): boolean {
+  return c === 124 || c === 0x2013 || c === 0x2014 || c === 0xb7 || c === 0x2022 || c === 58 || c === 0xbb || c === 47 || c === 62;
+}
+
+/** Between listed names: one `,` or `;` and blanks, or (before "and") blanks and an optional comma. */
+function listGap(value: string, from: number, to: number, viaAnd: boolean): boolean {
+  if (to - from < 1 || to - from > 4) return false;
+  let marks = 0;
+  for (let k = from; k < to; k++) {
+    const c = value.charCodeAt(k);
+    if (c === 32 || c === 9) continue;
+    if (c === 44 || (c === 59 && !viaAnd)) { marks++; continue; }
+    return false;
+  }
+  return viaAnd ? marks <= 1 : marks === 1;
+}
+
+/** "MyHealth", "MyChart": a portal's product name. */
+const MY_PRODUCT_RE = /^My\p{Lu}/u;
+/** A product after "<Name>'s": capitalised ("Tandem", "ResMed") or an i-product ("iPhone"). */
+const PRODUCT_WORD_RE = /^(?:\p{Lu}|i\p{Lu})/u;
+
 class NameScanner {
   private readonly folded: (string | undefined)[];
   private readonly cases: (Case | undefined)[];
 
-  constructor(private readonly value: string, private readonly tokens: readonly Token[]) {
+  private portalWords: boolean | undefined;
+
+  constructor(
+    private readonly value: string,
+    private readonly tokens: readonly Token[],
+    /** "<Name>'s <Device>" needs no dictionary name under a device-label key. */
+    private readonly deviceKey = false,
+  ) {
     this.folded = new Array<string | undefined>(tokens.length);
     this.cases = new Array<Case | undefined>(tokens.length);
   }
@@ -499,7 +602,7 @@ class NameScanner {
    * Collects the name after a cue ending at token `cue`. Returns the index of the last name
    * token, or -1. `strong`: capitalised words need no dictionary; lower-case words always do.
    */
-  private nameAfterCue(cue: number, strong: boolean, gapChecked: boolean, capitalisedOnly = false): number {
+  private nameAfterCue(cue: number, strong: boolean, gapChecked: boolean, capitalisedOnly = false, rejectNonName = false): number {
     const first = cue + 1;
     const firstToken = this.tokens[first];
     if (firstToken === undefined) return -1;
@@ -518,6 +621,9 @@ class NameScanner {
       const t = this.tok(i);
       // "seen by Dr. Chen": the title is the next cue, not part of this name.
       if (t.glued || STRONG_TITLES.has(this.lower(i)) || WEAK_TITLES.has(this.lower(i))) break;
+      // "Signed in as Admin", "my son Type 1": everyday words end a name these cues take undictionaried.
+      if (rejectNonName && (RELATIONS.has(this.lower(i)) ||
+        ((this.isNonNameWord(i) || DEVICE_WORDS.has(this.lower(i))) && !this.isFirst(i) && !(i > first && this.isSurname(i))))) break;
       let endsName = false;
       if (!this.isNameWord(i)) {
         // A stop or UI word that is also a name ("Patient June Carter", "Jane Page", "Jane Do")
@@ -558,11 +664,23 @@ class NameScanner {
   }
 
   /** The cue ending at token `i`, if any, and whether it is strong (a title, a `Label:`, "name is", "signed by"). */
-  private cueAt(i: number): { strong: boolean; gapChecked: boolean; capitalisedOnly?: boolean } | undefined {
+  private cueAt(i: number): { strong: boolean; gapChecked: boolean; capitalisedOnly?: boolean; rejectNonName?: boolean } | undefined {
     const t = this.tok(i);
     const w = this.lower(i);
     const next = this.tokens[i + 1];
     if (next === undefined) return undefined;
+    const prev = i > 0 ? this.lower(i - 1) : '';
+    // "my son Annika", "my partner Grace Rivers", "for my mother, Rosa": the relative's name, even
+    // when it is also a word; "Signed in as Ji-woo Park", "Welcome back, Jane": the account holder.
+    const relation = RELATIONS.has(w) && POSSESSIVE_PRONOUNS.has(prev);
+    const account = (w === 'as' && prev === 'in' && i >= 2 && SIGN_IN_VERBS.has(this.lower(i - 2))) ||
+      (w === 'back' && prev === 'welcome') || w === 'welcome';
+    if (relation || account) {
+      const from = t.end + (t.dotted ? 1 : 0);
+      const comma = commaBetween(this.value, from, next.start);
+      if (w === 'welcome' && !comma) return undefined;
+      if (comma || labelGap(this.value, from, next.start) !== 'none') return { strong: true, gapChecked: true, rejectNonName: true };
+    }
     if (STRONG_TITLES.has(w)) {
       // "Dr" / "Dr." / "DR.", not "dr" in running lower-case text.
       if (!this.capitalised(i) && !t.dotted) return undefined;
@@ -753,28 +871,384 @@ class NameScanner {
 
   scan(): Span[] {
     const spans: Span[] = [];
+    /** First and last token of each span, for the list rule. */
+    const bounds: number[] = [];
     const n = this.tokens.length;
+    let prevLast = -2;
     for (let i = 0; i < n; i++) {
+      const possessive = this.possessiveNameAt(i);
+      if (possessive !== undefined) {
+        spans.push(possessive);
+        bounds.push(i, i);
+        prevLast = i;
+        continue;
+      }
       const cue = this.cueAt(i);
       if (cue !== undefined) {
-        const last = this.nameAfterCue(i, cue.strong, cue.gapChecked, cue.capitalisedOnly === true);
+        let last = this.nameAfterCue(i, cue.strong, cue.gapChecked, cue.capitalisedOnly === true, cue.rejectNonName === true);
+        // "pt. DOE, JANE": the cue found the surname; the first name after the comma belongs too.
+        if (last === i + 1) {
+          const surnameFirst = this.capsSurnameFirstAt(i + 1);
+          if (surnameFirst !== -1) last = surnameFirst;
+        }
+        if (last === -1) last = this.signOffNameAt(i);
         if (last !== -1) {
           spans.push({ start: this.tok(i + 1).start, end: this.nameEnd(last), kind: 'name' });
+          bounds.push(i + 1, last);
+          prevLast = last;
+          i = last;
+          continue;
+        }
+      } else {
+        const last = this.signOffNameAt(i);
+        if (last !== -1) {
+          spans.push({ start: this.tok(i + 1).start, end: this.nameEnd(last), kind: 'name' });
+          bounds.push(i + 1, last);
+          prevLast = last;
           i = last;
           continue;
         }
       }
       let last = this.firstLastAt(i);
       if (last === -1) last = this.lastCommaFirstAt(i);
+      if (last === -1) last = this.capsSurnameFirstAt(i);
       if (last === -1) last = this.beforeCredentialAt(i);
       if (last === -1) last = this.evidencedPairAt(i);
       if (last === -1 && i === 0) last = this.leadingQueryNameAt(i);
+      if (last === -1) last = this.dashSignOffAt(i);
+      if (last === -1) last = this.titleSegmentNameAt(i);
+      if (last === -1) last = this.listNameAt(i, prevLast);
+      if (last === -1) last = this.relationInBracketsAt(i);
       if (last !== -1) {
         spans.push({ start: this.tok(i).start, end: this.nameEnd(last), kind: 'name' });
+        bounds.push(i, last);
+        prevLast = last;
         i = last;
       }
     }
-    return spans;
+    return this.withListNamesBefore(spans, bounds);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sign-offs, surname-first rows, page titles, possessives and lists.
+  // -------------------------------------------------------------------------------------------
+
+  /** A capitalised word that can be (part of) a signature: no everyday, UI or kinship word. */
+  private signatureWord(i: number): boolean {
+    const t = this.tokens[i];
+    if (t === undefined || t.glued || isInitial(t) || this.caseAt(i) !== 'title' || !this.isNameWord(i)) return false;
+    const w = this.lower(i);
+    if (RELATIONS.has(w) || SIGN_OFFS.has(w) || GREETINGS.has(w)) return false;
+    return !this.isNonNameWord(i) || this.isFirst(i);
+  }
+
+  /** One or two signature words from `i`: the last index, or -1. */
+  private signatureRun(i: number): number {
+    if (!this.signatureWord(i)) return -1;
+    return this.adjacent(i) && this.signatureWord(i + 1) ? i + 1 : i;
+  }
+
+  /**
+   * True when only blanks and up to three closing marks (`. ! , ) ~`) follow `from` before a line
+   * break (or, with `textEnd`, before the end of the text).
+   */
+  private endsLine(from: number, textEnd: boolean): boolean {
+    let marks = 0;
+    for (let i = from; i < this.value.length; i++) {
+      const c = this.value.charCodeAt(i);
+      if (c === 10 || c === 13) {
+        if (!textEnd) return true;
+        continue;
+      }
+      if (c === 32 || c === 9) continue;
+      if ((c === 46 || c === 33 || c === 44 || c === 41 || c === 126) && ++marks <= 3) continue;
+      return false;
+    }
+    return true;
+  }
+
+  /** "Regards, Thandiwe Nkosi", "Thanks,\nDmitri", "Best,\nJean-Baptiste": a closing, then the sender ending the line. */
+  private signOffNameAt(c: number): number {
+    const w = this.lower(c);
+    if (!SIGN_OFFS.has(w)) return -1;
+    if (w === 'you' && (c === 0 || this.lower(c - 1) !== 'thank')) return -1;
+    if ((w === 'best' || w === 'love' || w === 'truly') && c > 0 && this.adjacent(c - 1) && this.caseAt(c - 1) === 'lower' &&
+      !SIGN_OFFS.has(this.lower(c - 1))) return -1;
+    const next = this.tokens[c + 1];
+    if (next === undefined) return -1;
+    const from = this.tok(c).end;
+    if (next.start - from > 8) return -1;
+    let comma = 0;
+    let breaks = 0;
+    for (let k = from; k < next.start; k++) {
+      const ch = this.value.charCodeAt(k);
+      if (ch === 44) comma++;
+      else if (ch === 10) breaks++;
+      else if (ch !== 32 && ch !== 9 && ch !== 13 && ch !== 33 && ch !== 46) return -1;
+    }
+    if (comma > 1 || breaks > 2 || comma + breaks === 0) return -1;
+    const last = this.signatureRun(c + 1);
+    if (last === -1 || !this.endsLine(this.tok(last).end, false)) return -1;
+    return last;
+  }
+
+  /**
+   * "… Please fax the records. - Jean-Baptiste", "— Annika": a dash (or `~`) after a blank or at
+   * the start, then one or two capitalised words that end the text. Needs a dictionary name,
+   * name shape, or a sentence end before the dash ("Step 2 - Review" is a heading).
+   */
+  private dashSignOffAt(i: number): number {
+    const t = this.tok(i);
+    if (i > 0 && this.tok(i - 1).end > t.start - 2) return -1;
+    let k = t.start - 1;
+    const floor = Math.max(i > 0 ? this.tok(i - 1).end : 0, t.start - 8);
+    while (k >= floor && (this.value.charCodeAt(k) === 32 || this.value.charCodeAt(k) === 9)) k--;
+    let dashes = 0;
+    while (k >= floor && isSignOffDash(this.value.charCodeAt(k))) { k--; dashes++; }
+    if (dashes === 0 || dashes > 2) return -1;
+    // The dash stands alone: a blank or the text start before it, not "pre-op" or "A-Annika".
+    if (k >= 0 && !isBlank(this.value.charCodeAt(k))) return -1;
+    const last = this.signatureRun(i);
+    if (last === -1 || !this.endsLine(this.tok(last).end, true)) return -1;
+    let evidence = false;
+    for (let w = i; w <= last; w++) {
+      if (this.isDictionaryName(w) || this.hasNameDiacritics(w) || surnameShaped(this.lower(w))) evidence = true;
+    }
+    if (evidence) return last;
+    // Otherwise a sentence (or line) must end right before the dash.
+    while (k >= 0 && (this.value.charCodeAt(k) === 32 || this.value.charCodeAt(k) === 9)) k--;
+    if (k < 0) return -1;
+    const before = this.value.charCodeAt(k);
+    return before === 46 || before === 33 || before === 63 || before === 10 || before === 13 ? last : -1;
+  }
+
+  /**
+   * "MCALLISTER, DeShawn", "MACLEOD, CONNOR", "O'SHAUGHNESSY, Bridget Q.": an ALL-CAPS surname,
+   * a comma, then the first name. Needs a dictionary first name (not a word or a state) or a
+   * clinical row cue before it ("pt", "patient", "MRN: 123 |"); with the cue, "Macleod, Connor" too.
+   */
+  private capsSurnameFirstAt(i: number): number {
+    const t = this.tok(i);
+    const j = i + 1;
+    const next = this.tokens[j];
+    if (next === undefined || t.glued || next.glued || t.dotted || isInitial(next)) return -1;
+    const surnameCase = this.caseAt(i);
+    const firstCase = this.caseAt(j);
+    if ((surnameCase !== 'upper' && surnameCase !== 'title') || (firstCase !== 'upper' && firstCase !== 'title')) return -1;
+    if (!commaBetween(this.value, t.end, next.start)) return -1;
+    const l = this.lower(i);
+    const f = this.lower(j);
+    if (l.length < 2 || CAPS_NOT_SURNAMES.has(l) || this.isNonNameWord(i) || !this.isNameWord(j)) return -1;
+    if (this.isNonNameWord(j) && !this.isFirst(j)) return -1;
+    const dictionaryFirst = inSet(f, FIRST_NAMES) && !onlyCommonWords(f, COMMON_WORD_FIRST_NAMES) && !STATE_FIRST_NAMES.has(f);
+    if (!(surnameCase === 'upper' && dictionaryFirst) && !this.clinicalRowCueBefore(i)) return -1;
+    const after = this.tokens[j + 1];
+    if (after !== undefined && isInitial(after) && this.adjacent(j)) return j + 1;
+    return j;
+  }
+
+  /** "pt MACLEOD", "Patient: DOE", "MRN: 123 | DOE", "DOB 1970-01-01; DOE": a row label shortly before `i`. */
+  private clinicalRowCueBefore(i: number): boolean {
+    const p = i - 1;
+    if (p < 0) return false;
+    const pt = this.tok(p);
+    if (CLINICAL_ROW_CUES.has(this.lower(p)) && labelGap(this.value, pt.end + (pt.dotted ? 1 : 0), this.tok(i).start) !== 'none') return true;
+    let k = this.tok(i).start - 1;
+    const floor = Math.max(pt.end, k - 4);
+    while (k >= floor && isBlank(this.value.charCodeAt(k))) k--;
+    if (k < floor) return false;
+    const c = this.value.charCodeAt(k);
+    if (c !== 124 && c !== 59 && c !== 58 && c !== 47 && c !== 44) return false;
+    for (let q = p; q >= 0 && q >= p - 4; q--) if (CLINICAL_ROW_CUES.has(this.lower(q))) return true;
+    return false;
+  }
+
+  /**
+   * "Chart – Hope Summers | MyHealth", "Jane Doe · Messages": a first name and surname forming a
+   * whole segment of a title (between separators `| – — · • : » /` or a spaced hyphen and the
+   * ends of the text). Both being everyday words ("Hope Summers") needs a health-portal word in
+   * the text.
+   */
+  private titleSegmentNameAt(i: number): number {
+    if (this.caseAt(i) !== 'title' || !this.isFirst(i)) return -1;
+    const before = this.segmentEdgeBefore(i);
+    if (before === 'none') return -1;
+    const last = this.titleRunEnd(i, 3);
+    if (last === -1) return -1;
+    const after = this.segmentEdgeAfter(last);
+    if (after === 'none' || (before === 'edge' && after === 'edge')) return -1;
+    if (this.isBrand(i, last)) return -1;
+    const f = this.lower(i);
+    const l = this.lower(last);
+    const surname = this.isSurname(last) || surnameShaped(l) || this.hasNameDiacritics(last);
+    const commonFirst = onlyCommonWords(f, COMMON_WORD_FIRST_NAMES);
+    if (surname) {
+      const bothWords = commonFirst && (!this.isSurname(last) || onlyCommonWords(l, COMMON_WORD_SURNAMES));
+      return !bothWords || this.hasPortalWord() ? last : -1;
+    }
+    // An unknown surname after an unambiguous first name, in a health portal's title.
+    return !commonFirst && this.hasPortalWord() ? last : -1;
+  }
+
+  private hasPortalWord(): boolean {
+    if (this.portalWords === undefined) {
+      this.portalWords = false;
+      for (let k = 0; k < this.tokens.length; k++) {
+        if (PORTAL_WORDS.has(this.lower(k)) || MY_PRODUCT_RE.test(this.tok(k).text)) { this.portalWords = true; break; }
+      }
+    }
+    return this.portalWords;
+  }
+
+  /** What precedes token `i` in a title: the text start, one separator, or anything else. */
+  private segmentEdgeBefore(i: number): 'edge' | 'sep' | 'none' {
+    const from = i > 0 ? this.tok(i - 1).end : 0;
+    const to = this.tok(i).start;
+    if (to - from > 8) return 'none';
+    return this.separatorGap(from, to, i === 0);
+  }
+
+  private segmentEdgeAfter(last: number): 'edge' | 'sep' | 'none' {
+    const t = this.tok(last);
+    const next = this.tokens[last + 1];
+    const to = next === undefined ? this.value.length : next.start;
+    if (to - t.end > 8) return 'none';
+    return this.separatorGap(t.end, to, next === undefined);
+  }
+
+  private separatorGap(from: number, to: number, atEdge: boolean): 'edge' | 'sep' | 'none' {
+    let seps = 0;
+    for (let k = from; k < to; k++) {
+      const c = this.value.charCodeAt(k);
+      if (isBlank(c)) continue;
+      if (c === 45) {
+        // A hyphen separates only with blanks on both sides: "Jane Doe - Portal".
+        if (k === from || k + 1 >= to || !isBlank(this.value.charCodeAt(k - 1)) || !isBlank(this.value.charCodeAt(k + 1))) return 'none';
+        seps++;
+        continue;
+      }
+      if (isTitleSeparator(c)) { seps++; continue; }
+      if (atEdge && (c === 34 || c === 39 || c === 46 || c === 33)) continue;
+      return 'none';
+    }
+    if (seps === 1) return 'sep';
+    return seps === 0 && atEdge ? 'edge' : 'none';
+  }
+
+  /**
+   * "Sunita's Tandem", "Mark's iPhone": a first name + 's + a capitalised product word. A word
+   * that is also a first name ("Mark", "Grace") needs a device word after it; under a device-label
+   * key any capitalised word will do. Eponyms and holidays ("Addison's Disease") are not.
+   */
+  private possessiveNameAt(i: number): Span | undefined {
+    const t = this.tok(i);
+    const text = t.text;
+    const n = text.length;
+    if (n < 4 || t.glued || t.dotted || (text.charCodeAt(n - 1) !== 115) || (text.charCodeAt(n - 2) !== 39 && text.charCodeAt(n - 2) !== 0x2019)) return undefined;
+    const base = text.slice(0, -2);
+    if (caseOf(base) !== 'title') return undefined;
+    const next = this.tokens[i + 1];
+    if (next === undefined || next.glued || !spaceBetween(this.value, t.end, next.start)) return undefined;
+    if (!PRODUCT_WORD_RE.test(next.text)) return undefined;
+    const product = this.lower(i + 1);
+    if (EPONYM_HEADS.has(product)) return undefined;
+    const folded = fold(base);
+    if (NON_NAME_WORDS.has(folded) || STOP_WORDS.has(folded) || UI_WORDS.has(folded) || RELATIONS.has(folded)) return undefined;
+    if (!this.deviceKey) {
+      if (!inSet(folded, FIRST_NAMES) || STATE_FIRST_NAMES.has(folded)) return undefined;
+      if (onlyCommonWords(folded, COMMON_WORD_FIRST_NAMES) && !DEVICE_WORDS.has(product)) return undefined;
+    }
+    return { start: t.start, end: t.start + base.length, kind: 'name' };
+  }
+
+  /**
+   * "[NAME], Moshe Abramovitz", "Jane Doe; Marcus Webb", "Jane Doe and Priya Raman": two or
+   * three capitalised words listed after a name already found (or a `[NAME]` marker). After a
+   * found name one of them must be a dictionary name or have a name's shape.
+   */
+  private listNameAt(i: number, prevLast: number): number {
+    if (i < 1 || this.caseAt(i) !== 'title') return -1;
+    let anchor = i - 1;
+    let viaAnd = false;
+    if (this.lower(anchor) === 'and' && this.caseAt(anchor) === 'lower') {
+      if (!spaceBetween(this.value, this.tok(anchor).end, this.tok(i).start)) return -1;
+      anchor--;
+      viaAnd = true;
+    }
+    if (anchor < 0) return -1;
+    const marker = this.isNameMarker(anchor);
+    if (!marker && anchor !== prevLast) return -1;
+    const from = this.tok(anchor).end + (marker ? 1 : this.tok(anchor).dotted ? 1 : 0);
+    const to = viaAnd ? this.tok(anchor + 1).start : this.tok(i).start;
+    if (!listGap(this.value, from, to, viaAnd)) return -1;
+    const last = this.titleRunEnd(i, 3);
+    if (last === -1 || PLACE_HEADS.has(this.lower(i)) || this.isBrand(i, last)) return -1;
+    if (marker || this.namedRun(i, last)) return last;
+    return -1;
+  }
+
+  /** One word of `first..last` is a dictionary name, or the run has a name's shape. */
+  private namedRun(first: number, last: number): boolean {
+    for (let k = first; k <= last; k++) if (this.isDictionaryName(k)) return true;
+    return this.shapeEvidence(first, last);
+  }
+
+  /** `NAME` inside `[NAME]`: a name this proxy (or an upstream one) already redacted. */
+  private isNameMarker(k: number): boolean {
+    const t = this.tok(k);
+    return t.text === 'NAME' && t.start > 0 && this.value.charCodeAt(t.start - 1) === 91 && this.value.charCodeAt(t.end) === 93;
+  }
+
+  /** "Marcus Webb (father)": capitalised words followed by a kinship word in brackets. */
+  private relationInBracketsAt(i: number): number {
+    if (this.caseAt(i) !== 'title') return -1;
+    const last = this.titleRunEnd(i, 3);
+    if (last === -1) return -1;
+    const rel = this.tokens[last + 1];
+    if (rel === undefined || !RELATIONS.has(this.lower(last + 1))) return -1;
+    const t = this.tok(last);
+    let k = t.end;
+    while (k < rel.start && k < t.end + 3 && isBlank(this.value.charCodeAt(k))) k++;
+    if (k !== rel.start - 1 || this.value.charCodeAt(k) !== 40 || this.value.charCodeAt(rel.end) !== 41) return -1;
+    return this.isBrand(i, last) ? -1 : last;
+  }
+
+  /** Names listed just before a found one: "Hope Summers; Marcus Webb". Right to left, chained. */
+  private withListNamesBefore(spans: Span[], bounds: number[]): Span[] {
+    if (spans.length === 0) return spans;
+    const added: Span[] = [];
+    for (let s = spans.length - 1; s >= 0; s--) {
+      let first = bounds[2 * s] as number;
+      const floor = s > 0 ? (bounds[2 * s - 1] as number) : -1;
+      for (;;) {
+        const last = this.listNameBefore(first, floor);
+        if (last === -1) break;
+        const start = last - 1;
+        added.push({ start: this.tok(start).start, end: this.nameEnd(last), kind: 'name' });
+        first = start;
+      }
+    }
+    if (added.length === 0) return spans;
+    return spans.concat(added).sort((a, b) => a.start - b.start);
+  }
+
+  /** The last token of a two-word name listed right before token `first`, above token `floor`. */
+  private listNameBefore(first: number, floor: number): number {
+    let last = first - 1;
+    let viaAnd = false;
+    if (last >= 0 && this.lower(last) === 'and' && this.caseAt(last) === 'lower') {
+      if (!spaceBetween(this.value, this.tok(last).end, this.tok(first).start)) return -1;
+      viaAnd = true;
+      last--;
+    }
+    const start = last - 1;
+    if (start <= floor) return -1;
+    const to = viaAnd ? this.tok(last + 1).start : this.tok(first).start;
+    if (!listGap(this.value, this.tok(last).end, to, viaAnd)) return -1;
+    if (this.titleRunEnd(start, 2) !== last || PLACE_HEADS.has(this.lower(start))) return -1;
+    // Not the tail of a longer capitalised phrase ("Blue Cross Blue Shield; …").
+    if (start > 0 && this.adjacent(start - 1) && this.capitalised(start - 1)) return -1;
+    return this.namedRun(start, last) && !this.isBrand(start, last) ? last : -1;
   }
 }
 
@@ -911,7 +1385,7 @@ export const nameDetector: DetectorFactory = () => {
       if (!mayHoldFreeTextName(value)) return [];
       const tokens = tokenize(value);
       if (tokens.length === 0) return [];
-      return new NameScanner(value, tokens).scan();
+      return new NameScanner(value, tokens, DEVICE_LABEL_KEY_RE.test(ctx.key)).scan();
     },
   };
 };

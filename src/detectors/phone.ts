@@ -29,7 +29,15 @@ const EXTENSION = /[ \t]{0,3},?[ \t]{0,3}(?:ext\.?|extension|x\.?|#)[ \t]{0,3}:?
 
 const PHONE_KEY = /(?:^|_)(?:[a-z0-9]*phone|tel|telephone|mobile|cell|fax|msisdn|whatsapp|sms|contact_(?:number|num|no))(?:_(?:number|num|no|nr|e164))?$/;
 // A phone word right before a bare digit run: "call me at", "Tel:", "mobile #", "my number is".
-const PHONE_WORD_BEFORE = /(?<![a-z])(?:phone|telephone|tel|mobile|mob|cell|cellphone|fax|call|text|sms|whatsapp|contact|ph|my\s+number|reach\s+me)[^a-z0-9]{0,4}(?:(?:is|at|me|us|on|no|nr|num|number)\b[^a-z0-9]{0,4}){0,3}$/i;
+// "cb", "call back", "best number", "number is" (but not "order number is") count too.
+const PHONE_WORD_BEFORE = new RegExp(
+  '(?<![a-z])(?:phone|telephone|tel|mobile|mob|cell|cellphone|fax|call(?:[ -]?back)?|cb(?=[\\s:#.-])|text|sms|whatsapp|contact|ph|' +
+    'my\\s+number|reach\\s+me|best\\s+(?:number|no|#|num)|' +
+    '(?<!(?:order|account|acct|tracking|confirmation|conf|reference|ref|invoice|member|policy|case|ticket|claim|serial|' +
+    'card|routing|id|group|record|chart|patient|license|licence|plate|model|part|item|version|build|batch|lot)[ _-]{1,3})number(?=[^a-z0-9]{0,4}is\\b))' +
+    '[^a-z0-9]{0,4}(?:(?:is|at|me|us|on|no|nr|num|number)\\b[^a-z0-9]{0,4}){0,3}$',
+  'i',
+);
 const WORD_LOOKBACK = 40;
 
 const WHOLE_VALUE = /^(?:tel:)?\+?[\d\s().\-/\u00A0]+(?:[ ,]{0,3}(?:ext\.?|extension|x\.?|#) {0,3}:? {0,3}\d{1,6})?$/i;
@@ -43,6 +51,7 @@ const IPV4_LIKE = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 const DECIMAL_LIKE = /^\d+[.,]\d+$/;
 // North American shapes: 617-555-0123, (617) 555-0123, 617.555.0123, 1 617 555 0123.
 const NANP_SHAPED = /^(?:1[ .-]{0,3})?(?:\(\d{3}\)|\d{3})[ .\-/]{0,3}\d{3}[ .-]{0,3}\d{4}$/;
+const NANP_NATIONAL = /^(?:[2-9]\d{2})?[2-9]\d{6}$/;
 // Trunk-prefixed national shapes: 020 7946 0958, (030) 901820, 06-12345678.
 const TRUNK_SHAPED = /^(?:\(0\d{1,4}\)|0\d{1,4})[ .\-/]\d{2,}(?:[ .-]\d{2,})*$/;
 
@@ -127,7 +136,12 @@ function isPhone(body: string, judge: Judge, bareAllowed: boolean, relaxed: bool
     if (!shaped && !bareAllowed) continue;
     // Possible (not only valid) numbers count, so fictional ones (US 555-01xx, UK 07700 900xxx)
     // are caught.
-    if (parsePhoneNumberFromString(body, region)?.isPossible() === true) return true;
+    const parsed = parsePhoneNumberFromString(body, region);
+    if (parsed?.isPossible() !== true) continue;
+    // A bare NANP run must have a real area code and exchange (first digits 2–9): epoch seconds
+    // (`cb 1712345678`) are possible by length alone.
+    if (!formatted && judge.nanp.has(region) && !NANP_NATIONAL.test(parsed.nationalNumber)) continue;
+    return true;
   }
   return false;
 }

@@ -130,6 +130,30 @@ describe('mrn detector', () => {
   });
 });
 
+describe('mrn detector: site codes and patient numbers', () => {
+  it.each([
+    ['MRN BWH 338-12-09', 'BWH 338-12-09'],
+    ['Medical record: MGH 4455 6677', 'MGH 4455 6677'],
+    ['mrn: 338 12 09', '338 12 09'],
+    ['MRN#UCSF-1234-567', 'UCSF-1234-567'],
+    ['for patient 92275057', '92275057'],
+    ['patient #92275057', '92275057'],
+    ['pt 92275057', '92275057'],
+    ['PT 00123456 seen', '00123456'],
+    ['Pt: 44556677, follow-up', '44556677'],
+    ['pt #A-12345', 'A-12345'],
+  ])('finds the id in %j', (text, mrn) => {
+    expect(found(text)).toEqual([mrn]);
+  });
+
+  it.each([
+    'patient 1 of 3', 'patient portal v2', 'patients 2024', 'patient 12345 checked in',
+    'outpatient 1234567', 'patient 2024-01-05', 'MRN ABC 12', 'MRN 2024 01 05', 'opt 1234567',
+  ])('finds nothing in %j', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+});
+
 describe('shared helpers', () => {
   it.each([
     ['12345', true], ['A1234', true], ['2024', false], ['2024-01-05', false], ['12', false], ['AB1', false],

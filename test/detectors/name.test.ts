@@ -297,3 +297,87 @@ describe('looksLikeNameSlug', () => {
     },
   );
 });
+
+describe('name detector: sign-offs, clinical rows, relatives, titles, possessives, lists', () => {
+  it.each<[string, string[], string?]>([
+    // Sign-offs.
+    ['… Please fax the records to X. - Jean-Baptiste', ['Jean-Baptiste']],
+    ['Thanks,\nDmitri', ['Dmitri']],
+    ['— Annika', ['Annika']],
+    ['Regards, Thandiwe Nkosi', ['Thandiwe Nkosi']],
+    ['Please call back tomorrow.\n- Priscilla', ['Priscilla']],
+    ['Thank you,\nMarguerite Okafor', ['Marguerite Okafor']],
+    ['Best,\nAnders', ['Anders']],
+    ['Cheers, Wiremu', ['Wiremu']],
+    ['Sincerely,\nJohn Q. Smith\nSent from my phone', ['John Q. Smith']],
+    ["I'll be late ~ Kagiso", ['Kagiso']],
+    // Surname first.
+    ['MRN: 123 | MCALLISTER, DeShawn', ['MCALLISTER, DeShawn']],
+    ['pt MACLEOD, CONNOR born 1970', ['MACLEOD, CONNOR']],
+    ["O'SHAUGHNESSY, Bridget", ["O'SHAUGHNESSY, Bridget"]],
+    ['pt. DOE, JANE seen today', ['DOE, JANE']],
+    ['Patient: NGUYEN, Thanh', ['NGUYEN, Thanh']],
+    ['Room 4 | OKAFOR, Chidi', ['OKAFOR, Chidi']],
+    ['SMITH, JOHN A.', ['SMITH, JOHN A.']],
+    ['pt Macleod, Connor', ['Macleod, Connor']],
+    // Relatives.
+    ['my son Annika', ['Annika']],
+    ['my partner Grace Rivers', ['Grace Rivers']],
+    ['My dad Grace Rivers', ['Grace Rivers']],
+    ['for my mother, Rosa', ['Rosa']],
+    ['my daughter Hope has a fever', ['Hope']],
+    ['my fiancé Rafe came along', ['Rafe']],
+    ['our nephew Kip', ['Kip']],
+    // Accounts.
+    ['Signed in as Ji-woo Park', ['Ji-woo Park']],
+    ['Signed in as Kealoha Makoa', ['Kealoha Makoa']],
+    ['Welcome back, Jane', ['Jane']],
+    ['Welcome, Priscilla', ['Priscilla']],
+    // Page titles.
+    ['Chart – Hope Summers | MyHealth', ['Hope Summers']],
+    ['Profile · Grace Holloway · MyChart', ['Grace Holloway']],
+    ['Messages | Priya Xylander | Patient Portal', ['Priya Xylander']],
+    // Possessives.
+    ["Sunita's Tandem", ['Sunita']],
+    ["Aroha's ResMed", ['Aroha']],
+    ["Thandiwe's Watch", ['Thandiwe']],
+    ["Mark's iPhone", ['Mark']],
+    ["Kiri's Watch", ['Kiri'], 'device_name'],
+    ["Kiri's Omnipod", ['Kiri'], 'pump_nickname'],
+    // Lists.
+    ['Hope Summers; Marcus Webb (father)', ['Hope Summers', 'Marcus Webb']],
+    ['[NAME], Moshe Abramovitz', ['Moshe Abramovitz']],
+    ['[NAME]; Kiri Tane', ['Kiri Tane']],
+    ['Jane Doe, Priya Raman and Tomasz Wolski', ['Jane Doe', 'Priya Raman', 'Tomasz Wolski']],
+    ['Rafe Ibbotson (brother)', ['Rafe Ibbotson']],
+  ])('finds %j', (text, expected, key = '') => {
+    expect(found(text, key)).toEqual(expected);
+  });
+
+  it.each([
+    'Thanks, Team', 'Best, Support Team', 'Step 2 - Review', 'Checkout - Payment', 'Thanks, Mom',
+    'Best number 8578348171', 'ATLANTA, Georgia', 'NOTE, Jane called', 'WARNING, Low battery',
+    'my son has a fever', 'my baby Monitor', 'my mom Type 2 diabetes', 'Signed in as Admin',
+    'Logged in as Guest', 'Welcome back, Guest', 'Welcome Home', 'Home | Pricing | Contact',
+    'Rose Gray | Shop', 'Grace Period | Billing', 'Summer Sale | Shop', "Addison's Disease",
+    "St. Patrick's Day", "Carter's Sale", "Rose's Garden", "Kiri's Watch", "McDonald's Menu",
+    '[NAME], San Diego', 'Home - Settings - Privacy', 'Loading... - Please wait',
+  ])('ignores %j', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  it('keeps the front desk out of a list', () => {
+    expect(found('Jane Doe, Front Desk')).toEqual(['Jane Doe']);
+  });
+
+  it('stays fast on adversarial sign-off, title and list input', () => {
+    for (const input of [
+      'Thanks,\n'.repeat(8_000), ' - Jane'.repeat(8_000), 'Jane Doe; '.repeat(6_000), 'A | '.repeat(12_000),
+      `Regards, Jane${' '.repeat(50_000)}x`, "Jane's ".repeat(8_000), '[NAME], '.repeat(8_000), 'MACLEOD, '.repeat(8_000),
+    ]) {
+      const t = Date.now();
+      detector.find(input, { key: '' });
+      expect(Date.now() - t).toBeLessThan(1_000);
+    }
+  });
+});

@@ -44,6 +44,34 @@ describe('phone detector', () => {
     expect(found(text)).toEqual(expected);
   });
 
+  it.each<[string, string]>([
+    ['cb 2065550122', '2065550122'],
+    ['CB: 2065550122 after 5pm', '2065550122'],
+    ['callback 6175550123', '6175550123'],
+    ['call back 617 555 0123', '617 555 0123'],
+    ['Best number 8578348171', '8578348171'],
+    ['best # is 8578348171', '8578348171'],
+    ['the number is 6175550123', '6175550123'],
+    ['reach me at 6175550123', '6175550123'],
+    ['text me 6175550123', '6175550123'],
+    ['ph 617-555-0123', '617-555-0123'],
+    ['tel 6175550123', '6175550123'],
+    ['mob 07', ''],
+    ['mobile: 6175550123', '6175550123'],
+    ['cell 16175550123', '16175550123'],
+    ['contact number 6175550123', '6175550123'],
+    ['phone# 6175550123', '6175550123'],
+  ])('finds a bare run after a phone cue in %j', (text, phone) => {
+    expect(found(text)).toEqual(phone === '' ? [] : [phone]);
+  });
+
+  it.each([
+    'cb=1712345678', '?v=2&cb=6175550123', 'order number is 6175550123', 'account number is 6175550123',
+    'call 1700000000', 'text me 0175550123', 'tracking number is 8578348171', 'best 8578348171 rated',
+  ])('ignores a bare run without a real phone cue or NANP shape: %j', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+
   it.each<[string, string[]]>([
     ['020 7946 0958', ['020 7946 0958']],
     ['ring 07700 900123 today', ['07700 900123']],

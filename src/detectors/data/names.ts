@@ -150,6 +150,13 @@ export const FIRST_NAMES: ReadonlySet<string> = wordSet(`
   nguyen binh chau giang hai hieu hoa khoa phong phuc quang
   thao trang trinh tuyet van vinh xuan bao quoc tien
   chayton dakota kiona aiyana takoda tala winona
+  aroha annika moshe wiremu anahera ngaio hemi tamati manaia bongani kagiso naledi lindiwe
+  thandeka ayanda mandla zodwa akosua khadija omari linnea ciaran tadhg haeun mingyu zhihao
+  priyanka arun karthik venkat srinivas murali phuong nguyet kiet renata paloma goncalo matilde
+  pernille mette femke anouk joost pieter wouter heike ulrike anke baptiste aurelien benoit
+  sebastien thibault margaux clementine solene gaelle yannick federica ilaria efrat tzipora yael
+  eitan yosef shira tamar chaim yitzhak mordechai rivka chana miriam devorah seoyeon minjun jiho
+  jiwoo seojun yejin sunita thandiwe dmitri
 `);
 
 export const SURNAMES: ReadonlySet<string> = wordSet(`

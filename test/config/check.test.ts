@@ -142,3 +142,17 @@ describe('config.example.yaml', () => {
     }
   });
 });
+
+describe('docker/config.yaml (the container image default)', () => {
+  it('is a valid config that keeps the vault on the image volume', () => {
+    const fs = require('node:fs');
+    const path = require('node:path');
+    // The image's layout: /etc/phi-proxy/config.yaml beside /etc/phi-proxy/rules/.
+    const file = writeConfig({ 'config.yaml': fs.readFileSync(path.resolve(__dirname, '../../docker/config.yaml'), 'utf8') });
+    fs.mkdirSync(path.join(path.dirname(file), 'rules'));
+    fs.copyFileSync(path.resolve(__dirname, '../../rules/safe-harbor.yaml'), path.join(path.dirname(file), 'rules', 'safe-harbor.yaml'));
+    const config = loadConfig(file);
+    expect(config.spec.vault?.path).toBe('/var/lib/phi-proxy/vault.jsonl');
+    expect(() => compilePlan(config, { inMemoryVault: true })).not.toThrow();
+  });
+});

@@ -5,7 +5,7 @@
  * milliseconds (`1795336574595`, first digit 1: no network) and long ids out.
  */
 import type { DetectorFactory, Span } from './types';
-import { luhnValid, hasDigits } from './util';
+import { luhnValid, hasDigits, digitsOf } from './util';
 
 // Each repetition consumes one digit, so backtracking is bounded by the 19 digits it may hold; the
 // lookbehind lets only the first digit of a run start a match.
@@ -56,15 +56,6 @@ function isCardGrouping(text: string): boolean {
   if (sizes.length === 3 && sizes[0] === 4 && sizes[1] === 6 && (sizes[2] === 5 || sizes[2] === 4)) return true;
   const last = sizes[sizes.length - 1] ?? 0;
   return sizes.length >= 4 && sizes.slice(0, -1).every((size) => size === 4) && last >= 1 && last <= 4;
-}
-
-function digitsOf(text: string): string {
-  let digits = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits += text[i];
-  }
-  return digits;
 }
 
 /** True when `text` (digits with optional spaces/dashes) is a card number. */

@@ -6,6 +6,8 @@
 import type { IdentifierKind, Span } from './types';
 import { hasDigits } from './util';
 
+export { mergeSpans } from './util';
+
 /**
  * A keyword must not be the tail of a longer word or number (`remember`, `inpatient`), but may
  * follow `_` (`patient_mrn=`) or start a camelCase hump (`primaryMemberId`, `licensePlate`).
@@ -98,19 +100,6 @@ export function scanKeywordValues(
   return spans;
 }
 
-/**
- * Sorted, non-overlapping union of span lists from several scans of one string: where spans
- * overlap, the one that starts first (or, at the same start, the longer) wins.
- */
-export function mergeSpans(...lists: Span[][]): Span[] {
-  const all = lists.flat().sort((a, b) => a.start - b.start || b.end - a.end);
-  const merged: Span[] = [];
-  for (const span of all) {
-    const last = merged[merged.length - 1];
-    if (last === undefined || span.start >= last.end) merged.push(span);
-  }
-  return merged;
-}
 
 
 const YEAR_OR_DATE = /^(?:(?:19|20)\d\d|\d{4}-\d\d(?:-\d\d)?|\d\d-\d\d-\d{4})$/;

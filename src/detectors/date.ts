@@ -7,6 +7,7 @@
  * match (years, epochs, versions), and dotted forms need a four-digit year so `10.15.7` and
  * `1.449.2` stay versions.
  */
+import { mergeSpans } from './util';
 import type { DetectContext, DetectorFactory, Span } from './types';
 
 const MONTH_NAMES =
@@ -102,18 +103,6 @@ function collect(re: RegExp, value: string, accept: Accept, out: Span[]): void {
     if (m[0].length === 0) { re.lastIndex++; continue; }
     if (accept(m)) out.push({ start: m.index, end: m.index + m[0].length, kind: 'date' });
   }
-}
-
-/** Sorts by start (longest first on ties) and drops spans that overlap an earlier one. */
-function mergeSpans(spans: Span[]): Span[] {
-  if (spans.length < 2) return spans;
-  spans.sort((a, b) => a.start - b.start || b.end - a.end);
-  const out: Span[] = [];
-  let lastEnd = -1;
-  for (const s of spans) {
-    if (s.start >= lastEnd) { out.push(s); lastEnd = s.end; }
-  }
-  return out;
 }
 
 const acceptIso: Accept = (m) => {

@@ -10,7 +10,7 @@
  * `country_code`, `promo_code`, `diagnosis_code`) are not identifiers.
  */
 import type { DetectContext, DetectorFactory, Span } from './types';
-import { hasDigits } from './util';
+import { hasDigits, mergeSpans } from './util';
 
 /** Property names that name a person-level identifier. */
 const ID_KEY = new RegExp(
@@ -73,10 +73,7 @@ function findInText(value: string): Span[] {
       spans.push({ start, end: start + token.length, kind: 'other' });
     }
   }
-  spans.sort((a, b) => a.start - b.start);
-  const merged: Span[] = [];
-  for (const s of spans) if (merged.length === 0 || s.start >= merged[merged.length - 1]!.end) merged.push(s);
-  return merged;
+  return mergeSpans(spans);
 }
 
 function keyNamesIdentifier(key: string): 'id' | 'username' | undefined {

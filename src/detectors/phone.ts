@@ -14,7 +14,7 @@
  */
 import { getCountryCallingCode, isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import type { DetectContext, DetectorFactory, Span } from './types';
-import { countDigits, hasDigits } from './util';
+import { countDigits, hasDigits, digitsOf } from './util';
 
 const MIN_DIGITS = 7;
 const MAX_DIGITS = 15; // E.164
@@ -84,15 +84,6 @@ function continuesAfter(value: string, end: number): boolean {
   if (isWordChar(after)) return true;
   if (after === 46 || after === 45 || after === 47 || after === 58) return isDigit(value.charCodeAt(end + 1));
   return false;
-}
-
-function digitsOf(text: string): string {
-  let digits = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits += text[i];
-  }
-  return digits;
 }
 
 interface Judge {

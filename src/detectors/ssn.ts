@@ -4,7 +4,7 @@
  * Numbers the SSA never issues are not SSNs: area 000, 666 or 900–999 (ITINs), group 00, serial
  * 0000.
  */
-import { hasDigits } from './util';
+import { hasDigits, mergeSpans } from './util';
 import type { DetectContext, DetectorFactory, Span } from './types';
 
 // Dashed or spaced, the same separator twice (backreference), not inside a longer dashed or
@@ -72,20 +72,7 @@ function findSsns(value: string, ctx: DetectContext): Span[] {
     bare.push({ start: m.index, end: m.index + m[0].length, kind: 'ssn' });
   }
   // Both lists are sorted and cannot overlap (a separated match holds a non-digit, a bare one none).
-  return bare.length === 0 ? spans : mergeSorted(spans, bare);
-}
-
-function mergeSorted(a: Span[], b: Span[]): Span[] {
-  const out: Span[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = a[i];
-    const y = b[j];
-    if (y === undefined || (x !== undefined && x.start < y.start)) { out.push(x as Span); i++; }
-    else { out.push(y); j++; }
-  }
-  return out;
+  return bare.length === 0 ? spans : mergeSpans(spans, bare);
 }
 
 export const ssnDetector: DetectorFactory = () => ({

@@ -84,3 +84,29 @@ export function normalizeKey(key: string): string {
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
 }
+
+/** The ASCII digits of `text`, in order (`(617) 555-0123` → `6175550123`). */
+export function digitsOf(text: string): string {
+  let digits = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits += text[i];
+  }
+  return digits;
+}
+
+/** Merges span lists into one ascending, non-overlapping list; at a shared start the longer span wins. */
+export function mergeSpans(...lists: Span[][]): Span[] {
+  const all = lists.length === 1 ? lists[0]! : lists.flat();
+  if (all.length < 2) return all;
+  all.sort((a, b) => a.start - b.start || b.end - a.end);
+  const merged: Span[] = [];
+  let lastEnd = -1;
+  for (const span of all) {
+    if (span.start >= lastEnd) {
+      merged.push(span);
+      lastEnd = span.end;
+    }
+  }
+  return merged;
+}

@@ -1,5 +1,6 @@
 /** `phi-proxy serve`: run the proxy until SIGTERM/SIGINT, then drain in-flight requests and exit 0. */
 import { ConfigError } from '../errors';
+import { FORMAT_NAMES } from '../formats/index';
 import { startProxy } from '../proxy/server';
 import type { FormatName, LogLevel, Overrides } from '../proxy/settings';
 import { EXIT, parse, UsageError } from './args';
@@ -30,7 +31,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   }
   if (values.host !== undefined) overrides.host = values.host;
   if (values.format !== undefined) {
-    if (values.format !== 'posthog') throw new UsageError('--format must be posthog');
+    if (!FORMAT_NAMES.includes(values.format)) throw new UsageError(`--format must be one of ${FORMAT_NAMES.join(', ')}`);
     overrides.format = values.format as FormatName;
   }
   const level = values['log-level'] ?? process.env.PHI_PROXY_LOG_LEVEL;

@@ -38,6 +38,29 @@ function readText(file: string, issues: ConfigIssue[], from?: ConfigIssue): stri
   }
 }
 
+/** The rule pack shipped for a wire format (`rules/segment.yaml`), if there is one. */
+export function vendorRulesFile(format: string): string | undefined {
+  const file = path.resolve(path.dirname(DEFAULT_RULES_FILE), `${format}.yaml`);
+  return fs.existsSync(file) ? file : undefined;
+}
+
+/** Loads more rule packs (a route's own) against a loaded config; throws ConfigError on problems. */
+export function loadRulePacks(files: readonly string[], baseDir: string): LoadedRulePack[] {
+  const issues: ConfigIssue[] = [];
+  const packs: LoadedRulePack[] = [];
+  for (const ruleFile of files) {
+    const file = path.resolve(baseDir, ruleFile);
+    const text = readText(file, issues);
+    if (text === undefined) continue;
+    const shown = path.relative(process.cwd(), file) || file;
+    const parsed = parseYamlFile(shown.startsWith('..') ? file : shown, text, rulePackSchema);
+    if (parsed.value === undefined) issues.push(...parsed.issues);
+    else packs.push({ file: parsed.file, spec: parsed.value, issueAt: parsed.issueAt });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return packs;
+}
+
 /** Parses and validates a config and its rule packs; throws ConfigError listing every problem. */
 export function loadConfig(configFile?: string): LoadedConfig {
   const issues: ConfigIssue[] = [];

@@ -73,7 +73,7 @@ export const rulePackSchema = z.strictObject({
 });
 
 const upstreamUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-const formatName = z.enum(['posthog']);
+const formatName = z.enum(['posthog', 'segment', 'rudderstack', 'mixpanel', 'amplitude', 'ga4', 'plausible', 'snowplow', 'matomo']);
 
 export const routeSchema = z.strictObject({
   /** Path prefix the SDK uses (`/ingest`); stripped before the format reads the path. */
@@ -83,6 +83,8 @@ export const routeSchema = z.strictObject({
   /** Where static assets and remote config come from, when another host serves them (PostHog cloud: us-assets.i.posthog.com). */
   assets_upstream: upstreamUrl.optional(),
   format: formatName,
+  /** This route's rule packs (relative to the config file). Default: the format's shipped pack, then the config's `rules`. */
+  rules: z.array(nonEmpty).min(1).optional(),
 });
 
 export const configSchema = z.strictObject({

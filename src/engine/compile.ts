@@ -33,6 +33,8 @@ export const DEFAULT_VAULT_PATH = '.phi-proxy/vault.jsonl';
 export interface CompileOptions {
   /** Use this pseudonymizer instead of the one the config describes (tests, shared vaults). */
   pseudonymizer?: Pseudonymizer;
+  /** A vault already open for this deployment (routes share one, so surrogates agree across SDKs). */
+  vault?: Pseudonymizer;
   /** Keep the vault in memory (e.g. `phi-proxy explain`, which must not grow the vault). */
   inMemoryVault?: boolean;
   /** Year against which birth years are judged (default: the current UTC year). */
@@ -135,7 +137,7 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
   const hmacPseudonymizer = buildPseudonymizer(config, mode, usesHmac, options, issues);
   if (issues.length > 0) throw new ConfigError(issues);
 
-  let vault: Pseudonymizer | undefined = options.pseudonymizer;
+  let vault: Pseudonymizer | undefined = options.pseudonymizer ?? options.vault;
   const vaultFor = (): Pseudonymizer => {
     if (vault === undefined) {
       try {

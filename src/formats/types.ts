@@ -13,7 +13,20 @@ export interface IncomingRequest {
   readonly headers: IncomingHttpHeaders;
   /** The raw body as received (empty for GET). */
   readonly body: Buffer;
+  /**
+   * The client's address as the proxy saw it (the TCP peer). Never forward it: a format may only
+   * derive a pseudonymous stand-in from it (Plausible counts visitors by IP).
+   */
+  readonly clientIp: string;
+  /** The proxy's own public base URL for this route, e.g. `https://proxy.example.org/seg`, for rewriting config that points SDKs at their host. */
+  readonly publicBaseUrl: string;
 }
+
+/**
+ * Rewrites the upstream's answer before the SDK sees it (e.g. Segment's settings must point the
+ * SDK back at the proxy). Gets the decoded body; returns the new body.
+ */
+export type ResponseRewriter = (body: Buffer, response: { status: number; contentType: string }) => Buffer;
 
 /** What to send upstream instead of the original request. */
 export interface OutgoingRequest {
@@ -22,6 +35,7 @@ export interface OutgoingRequest {
   readonly body: Buffer | undefined;
   /** Header changes: a string sets, undefined removes. */
   readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly rewriteResponse?: ResponseRewriter;
 }
 
 export interface DecodeLimits {
@@ -53,8 +67,8 @@ export interface LocalResponse {
 export type Handling =
   /** Decode, scrub, re-encode, forward. */
   | { readonly kind: 'events'; readonly batch: DecodedBatch }
-  /** Forward unchanged (static assets, remote config); only the query keys listed survive. */
-  | { readonly kind: 'passthrough'; readonly path: string }
+  /** Forward unchanged (static assets, remote config); `path` carries only the query keys that may go. */
+  | { readonly kind: 'passthrough'; readonly path: string; readonly rewriteResponse?: ResponseRewriter }
   /** Answer here without forwarding (e.g. session recordings that must not leave). */
   | { readonly kind: 'respond'; readonly response: LocalResponse; readonly reason: string }
   /** A path this format does not know: refused, never forwarded raw. */

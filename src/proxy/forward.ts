@@ -7,7 +7,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
-import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
+import { createProxyMiddleware, responseInterceptor, type RequestHandler } from 'http-proxy-middleware';
 import type { OutgoingRequest } from '../formats/types';
 import { sendJson, STRIPPED_REQUEST_HEADERS } from './http';
 
@@ -18,9 +18,14 @@ export interface ForwardingRequest extends http.IncomingMessage {
 
 const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 
-export function createForwarder(target: string, timeoutMs = 30_000): RequestHandler<ForwardingRequest, http.ServerResponse> {
+/**
+ * A forwarder for one upstream. With `rewriting`, the response is buffered and passed through the
+ * request's `phiOutgoing.rewriteResponse` (formats that must adjust what the SDK reads).
+ */
+export function createForwarder(target: string, rewriting = false, timeoutMs = 30_000): RequestHandler<ForwardingRequest, http.ServerResponse> {
   const agent = target.startsWith('https:') ? agents.https : agents.http;
   return createProxyMiddleware<ForwardingRequest, http.ServerResponse>({
+    selfHandleResponse: rewriting,
     target,
     changeOrigin: true, // Host is the upstream's
     xfwd: false, // never add X-Forwarded-For
@@ -47,9 +52,14 @@ export function createForwarder(target: string, timeoutMs = 30_000): RequestHand
           proxyReq.removeHeader('content-encoding');
         }
       },
-      proxyRes(proxyRes) {
+      proxyRes: (proxyRes, req, res) => {
         // The proxy answers CORS itself; the vendor's view of origins does not apply here.
         for (const name of Object.keys(proxyRes.headers)) if (name.startsWith('access-control-')) delete proxyRes.headers[name];
+        if (!rewriting) return;
+        const rewrite = req.phiOutgoing?.rewriteResponse;
+        void responseInterceptor(async (body, upstreamRes) =>
+          rewrite ? rewrite(body, { status: upstreamRes.statusCode ?? 200, contentType: String(upstreamRes.headers['content-type'] ?? '') }) : body,
+        )(proxyRes, req, res);
       },
       error(_err, _req, res) {
         if ('setHeader' in res) sendJson(res as http.ServerResponse, 502, { error: 'upstream unavailable' });

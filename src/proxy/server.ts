@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import express from 'express';
 import pino, { type Logger } from 'pino';
-import { loadConfig } from '../config/load';
+import { loadConfig, loadRulePacks, vendorRulesFile, type LoadedConfig } from '../config/load';
 import { compilePlan } from '../engine/compile';
 import type { Plan } from '../engine/plan';
 import { PhiError } from '../errors';
@@ -44,11 +44,23 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
+/**
+ * The proxy's base URL as the client used it (for config the SDK reads back, e.g. Segment's
+ * apiHost), from the Host header: only the client's own request sets it, so it can steer what
+ * *that* client is told, never where data goes.
+ */
+function publicBaseUrl(req: http.IncomingMessage, prefix: string): string {
+  const host = typeof req.headers.host === 'string' && /^[A-Za-z0-9.:[\]-]+$/.test(req.headers.host) ? req.headers.host : 'localhost';
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  return `${secure ? 'https' : 'http'}://${host}${prefix}`;
+}
+
 /** Paths are matched by strict patterns; anything outside this alphabet is refused as unknown. */
 const SAFE_PATH = /^\/[A-Za-z0-9._~@:/-]*$/;
 
 interface RouteRuntime {
   readonly settings: RouteSettings;
+  readonly plan: Plan;
   readonly format: WireFormat;
   readonly upstream: string;
   readonly assetsUpstream: string;
@@ -81,6 +93,19 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const config = loadConfig(options.configFile);
   const settings = resolveSettings(config, envOverrides(env), options.overrides ?? {});
   const plan = options.plan ?? compilePlan(config, { env });
+  const vault = plan.pseudonymizers.find((p) => p.size >= 0);
+  /**
+   * A route's rules: its own `rules`, else the format's shipped pack (its vendor fields) before
+   * the config's packs. One vault for all, so a person has one surrogate across SDKs.
+   */
+  const planFor = (route: RouteSettings): Plan => {
+    if (options.plan) return options.plan;
+    const vendor = route.rules === undefined ? vendorRulesFile(route.format) : undefined;
+    if (route.rules === undefined && vendor === undefined) return plan;
+    const packs = route.rules !== undefined ? loadRulePacks(route.rules, config.baseDir) : [...loadRulePacks([vendor!], config.baseDir), ...config.packs];
+    const routeConfig: LoadedConfig = { ...config, packs };
+    return compilePlan(routeConfig, { env, vault });
+  };
   const logger = pino({ level: settings.logLevel, base: { service: 'phi-proxy' } }, options.logDestination ?? process.stdout);
 
   const sinks = new Map<string, Sink>();
@@ -95,12 +120,13 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       }
       upstream = sink.url;
     }
-    routes.push({ settings: route, format: formatFor(route.format), upstream, assetsUpstream: route.assetsUpstream ?? upstream });
+    routes.push({ settings: route, plan: planFor(route), format: formatFor(route.format), upstream, assetsUpstream: route.assetsUpstream ?? upstream });
   }
   const forwarders = new Map<string, ReturnType<typeof createForwarder>>();
-  const forwarderFor = (target: string) => {
-    let f = forwarders.get(target);
-    if (f === undefined) forwarders.set(target, (f = createForwarder(target)));
+  const forwarderFor = (target: string, rewriting: boolean) => {
+    const key = `${rewriting ? 'rewrite ' : ''}${target}`;
+    let f = forwarders.get(key);
+    if (f === undefined) forwarders.set(key, (f = createForwarder(target, rewriting)));
     return f;
   };
   const limits = { maxDecodedBytes: settings.maxDecodedBytes };
@@ -141,7 +167,15 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       entry.format = runtime.format.name;
       const body = await readBody(req, settings.maxBodyBytes);
       const handling = runtime.format.handle(
-        { method: req.method, path: matched.rest, query: new URLSearchParams(q >= 0 ? rawUrl.slice(q + 1) : ''), headers: req.headers, body },
+        {
+          method: req.method,
+          path: matched.rest,
+          query: new URLSearchParams(q >= 0 ? rawUrl.slice(q + 1) : ''),
+          headers: req.headers,
+          body,
+          clientIp: req.socket.remoteAddress ?? '',
+          publicBaseUrl: publicBaseUrl(req, runtime.settings.prefix),
+        },
         limits,
       );
       entry.kind = handling.kind;
@@ -159,14 +193,14 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
           return;
         case 'passthrough':
           entry.path = matched.rest;
-          forwarding.phiOutgoing = { path: handling.path, body: undefined, headers: {} };
+          forwarding.phiOutgoing = { path: handling.path, body: undefined, headers: {}, rewriteResponse: handling.rewriteResponse };
           req.url = handling.path;
-          await forwarderFor(runtime.assetsUpstream)(forwarding, res);
+          await forwarderFor(runtime.assetsUpstream, handling.rewriteResponse !== undefined)(forwarding, res);
           return;
         case 'events': {
           entry.path = matched.rest;
-          const outcome = scrubBatch(plan, handling.batch);
-          Object.assign(entry, { eventsIn: outcome.eventsIn, eventsOut: outcome.eventsOut, dropped: outcome.dropped, rules: firedRules(plan, outcome.counts) });
+          const outcome = scrubBatch(runtime.plan, handling.batch);
+          Object.assign(entry, { eventsIn: outcome.eventsIn, eventsOut: outcome.eventsOut, dropped: outcome.dropped, rules: firedRules(runtime.plan, outcome.counts) });
           if (outcome.outgoing === undefined) {
             const local = outcome.local!;
             res.statusCode = local.status;
@@ -176,7 +210,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
           }
           forwarding.phiOutgoing = outcome.outgoing;
           req.url = outcome.outgoing.path;
-          await forwarderFor(runtime.upstream)(forwarding, res);
+          await forwarderFor(runtime.upstream, outcome.outgoing.rewriteResponse !== undefined)(forwarding, res);
           return;
         }
       }

@@ -10,7 +10,7 @@ export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024; // PostHog's own /batch limit
 export const DEFAULT_MAX_DECODED_BYTES = 64 * 1024 * 1024;
 
-export type FormatName = 'posthog';
+export type FormatName = 'posthog' | 'segment' | 'rudderstack' | 'mixpanel' | 'amplitude' | 'ga4' | 'plausible' | 'snowplow' | 'matomo';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface RouteSettings {
@@ -20,6 +20,8 @@ export interface RouteSettings {
   readonly upstream: string | undefined;
   readonly assetsUpstream: string | undefined;
   readonly format: FormatName;
+  /** Rule packs of this route (resolved against the config's directory); undefined: the default. */
+  readonly rules: readonly string[] | undefined;
 }
 
 export interface ProxySettings {
@@ -76,12 +78,14 @@ export function resolveSettings(config: LoadedConfig, ...overrides: Overrides[])
     upstream: o.upstream ?? (spec.upstream ? validUpstream(spec.upstream, config.file ?? 'config') : undefined),
     assetsUpstream: spec.assets_upstream?.replace(/\/+$/, ''),
     format: o.format ?? spec.format ?? 'posthog',
+    rules: undefined,
   };
   const routes: RouteSettings[] = (spec.routes ?? []).map((r) => ({
     prefix: r.prefix.replace(/\/+$/, ''),
     upstream: r.upstream?.replace(/\/+$/, ''),
     assetsUpstream: r.assets_upstream?.replace(/\/+$/, ''),
     format: r.format,
+    rules: r.rules,
   }));
   if (!routes.some((r) => r.prefix === '')) routes.push(root);
   routes.sort((a, b) => b.prefix.length - a.prefix.length);

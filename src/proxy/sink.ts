@@ -34,11 +34,15 @@ export interface Sink {
 
 export async function startSink(format: FormatName, out: Writable): Promise<Sink> {
   const wire = formatFor(format);
+  let sinkUrl = '';
   const server = http.createServer(async (req, res) => {
     try {
       const body = await readBody(req, SINK_LIMITS.maxDecodedBytes);
       const url = new URL(req.url ?? '/', 'http://sink');
-      const handling = wire.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body }, SINK_LIMITS);
+      const handling = wire.handle(
+        { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, clientIp: '', publicBaseUrl: sinkUrl },
+        SINK_LIMITS,
+      );
       if (handling.kind === 'events') {
         for (const event of handling.batch.events) out.write(JSON.stringify({ sink: format, path: url.pathname, event }) + '\n');
       }
@@ -52,8 +56,9 @@ export async function startSink(format: FormatName, out: Writable): Promise<Sink
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  sinkUrl = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: sinkUrl,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }

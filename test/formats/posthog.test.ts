@@ -13,7 +13,7 @@ const b64 = Buffer.from(json).toString('base64');
 
 function req(method: string, url: string, body: Buffer | string = '', headers: Record<string, string> = {}): IncomingRequest {
   const u = new URL(url, 'http://proxy');
-  return { method, path: u.pathname, query: u.searchParams, headers, body: Buffer.from(body) };
+  return { method, path: u.pathname, query: u.searchParams, headers, body: Buffer.from(body), clientIp: '203.0.113.7', publicBaseUrl: 'http://proxy' };
 }
 
 function events(r: IncomingRequest): DecodedBatch {

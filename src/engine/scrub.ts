@@ -52,6 +52,13 @@ interface KeyInfo {
   readonly rename: string | null | undefined;
   /** The rule that changed the name. */
   readonly renameRule: CompiledRule | undefined;
+  /**
+   * Short values already scanned under this name with nothing found. Analytics values repeat
+   * endlessly (`$pageview`, `Chrome`, versions, event names, paths), and detectors are pure
+   * functions of (value, name), so a value found clean once is clean again. Bounded; only ever
+   * skips work that found nothing, so it cannot change output.
+   */
+  readonly clean: Set<string>;
 }
 
 /** Receives each change as it is made. */
@@ -62,6 +69,11 @@ interface Recorder {
 /** Property names repeat endlessly across events; their rule lookups are cached per plan. */
 const keyCaches = new WeakMap<Plan, Map<string, KeyInfo>>();
 const KEY_CACHE_LIMIT = 50_000;
+/** Clean-value memo bounds: values up to this long, this many per name, this many per plan. */
+const CLEAN_CACHE_MAX_LENGTH = 256;
+const CLEAN_CACHE_PER_KEY = 2_000;
+const CLEAN_CACHE_PER_PLAN = 200_000;
+const cleanCounts = new WeakMap<Plan, { entries: number }>();
 
 function firstRule(a: CompiledRule | undefined, b: CompiledRule | undefined): CompiledRule | undefined {
   if (a === undefined) return b;
@@ -98,6 +110,7 @@ function keyInfo(plan: Plan, key: string): KeyInfo {
     scoped,
     rename: renamed === key ? undefined : renamed === REMOVE ? null : (renamed as string),
     renameRule,
+    clean: new Set<string>(),
   });
   if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
   cache.set(key, info);
@@ -125,7 +138,7 @@ function labelledValueInfo(plan: Plan, label: string): KeyInfo {
   const cacheKey = '\u0000' + label; // no real property name starts with NUL
   let info = cache.get(cacheKey);
   if (info === undefined) {
-    info = Object.freeze({ ...base, rename: undefined, renameRule: undefined });
+    info = Object.freeze({ ...base, rename: undefined, renameRule: undefined, clean: new Set<string>() });
     cache.set(cacheKey, info);
   }
   return info;
@@ -343,7 +356,28 @@ class WalkRun implements Recorder {
   }
 
   private scanLeaf(value: string, info: KeyInfo, extra: readonly DetectorBinding[] | undefined): Visited {
-    return scanText(this.plan, value, info.ctx, this.plan.global, false, extra, this);
+    const cacheable = extra === undefined && value.length <= CLEAN_CACHE_MAX_LENGTH;
+    if (cacheable && info.clean.has(value)) return value;
+    const result = scanText(this.plan, value, info.ctx, this.plan.global, false, extra, this);
+    if (cacheable && result === value) this.remember(info, value);
+    return result;
+  }
+
+  /** Adds a clean value to the memo, keeping it within its bounds (about 50 MB at worst). */
+  private remember(info: KeyInfo, value: string): void {
+    let count = cleanCounts.get(this.plan);
+    if (count === undefined) cleanCounts.set(this.plan, (count = { entries: 0 }));
+    if (count.entries >= CLEAN_CACHE_PER_PLAN) {
+      for (const keyInfo of keyCaches.get(this.plan)?.values() ?? []) keyInfo.clean.clear();
+      ROOT.clean.clear();
+      count.entries = 0;
+    }
+    if (info.clean.size >= CLEAN_CACHE_PER_KEY) {
+      count.entries -= info.clean.size;
+      info.clean.clear();
+    }
+    info.clean.add(value);
+    count.entries++;
   }
 
   private applyField(rule: CompiledRule, value: string, info: KeyInfo): Visited {
@@ -403,7 +437,7 @@ class WalkRun implements Recorder {
   }
 }
 
-const ROOT: KeyInfo = Object.freeze({ ctx: EMPTY_CTX, fieldRule: undefined, scoped: undefined, rename: undefined, renameRule: undefined });
+const ROOT: KeyInfo = Object.freeze({ ctx: EMPTY_CTX, fieldRule: undefined, scoped: undefined, rename: undefined, renameRule: undefined, clean: new Set<string>() });
 
 /**
  * Scrubs one event **in place** and returns it (strings at the root are returned anew).

@@ -1,6 +1,6 @@
 import { scrubEvent, type Finding } from '../../src/engine/scrub';
 import { ScrubError } from '../../src/errors';
-import { planFromRules } from '../helpers';
+import { defaultPlan, planFromRules } from '../helpers';
 
 const RULES = `
 version: 1
@@ -174,5 +174,14 @@ rules:
     expect(scrubEvent(plan, event)).toEqual({
       form_fields: [{ name: 'fax', value: '[FAX]' }, { field: 'Fax', value: '[FAX]' }, { name: 'plan', value: 'pro' }],
     });
+  });
+});
+
+describe('clean-value memo', () => {
+  it('remembers clean values per property name, so a value clean under one name is still found under another', () => {
+    const plan = defaultPlan();
+    for (let i = 0; i < 3; i++) expect(scrubEvent(plan, { note: '123456789' })).toEqual({ note: '123456789' });
+    expect(scrubEvent(plan, { ssn: '123456789' })).toEqual({ ssn: '[SSN]' });
+    expect(scrubEvent(plan, { note: 'SSN 123-45-6789' })).toEqual({ note: 'SSN [SSN]' });
   });
 });

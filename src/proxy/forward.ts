@@ -2,14 +2,14 @@
  * Forwarding with http-proxy-middleware over keep-alive agents (without one, version 3 opens a
  * connection per request: ~2k req/s instead of ~5.5k here, see shared/stack-notes.md). The
  * request that reaches the upstream is the scrubbed one: its path, body and headers come from
- * the format's encoder, and identifying headers are removed whatever the format did.
+ * the format's encoder, and only allow-listed client headers go along (http.ts).
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import { createProxyMiddleware, responseInterceptor, type RequestHandler } from 'http-proxy-middleware';
 import type { OutgoingRequest } from '../formats/types';
-import { sendJson, STRIPPED_REQUEST_HEADERS } from './http';
+import { isForwardedHeader, sendJson } from './http';
 
 /** Set by the proxy on each request before forwarding: what exactly to send. */
 export interface ForwardingRequest extends http.IncomingMessage {
@@ -35,7 +35,7 @@ export function createForwarder(target: string, rewriting = false, timeoutMs = 3
     logger: undefined,
     on: {
       proxyReq(proxyReq, req) {
-        for (const name of STRIPPED_REQUEST_HEADERS) proxyReq.removeHeader(name);
+        for (const name of proxyReq.getHeaderNames()) if (!isForwardedHeader(name)) proxyReq.removeHeader(name);
         const outgoing = req.phiOutgoing;
         if (outgoing === undefined) return;
         for (const [name, value] of Object.entries(outgoing.headers)) {

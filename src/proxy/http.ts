@@ -30,16 +30,23 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /**
- * Headers that identify the client or the page and must not reach the vendor: client IPs
- * (every spelling proxies and CDNs use), cookies, and the page URL in Referer/Origin.
+ * The only request headers that reach an upstream (plus what a format's encoder sets itself):
+ * content negotiation, the SDK's own auth and version headers, retry counters. Everything else,
+ * client IPs in every CDN's spelling, cookies, Referer and Origin (the page URL), and headers
+ * such as Amplitude's `X-Client-Url` or an app's own `X-Patient-…`, is dropped: an allow-list
+ * fails closed where a deny-list would miss a new header.
  */
-export const STRIPPED_REQUEST_HEADERS: readonly string[] = Object.freeze([
-  'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-server', 'x-original-forwarded-for',
-  'x-real-ip', 'forwarded', 'cf-connecting-ip', 'cf-connecting-ipv6', 'cf-pseudo-ipv4', 'true-client-ip', 'x-client-ip',
-  'x-cluster-client-ip', 'fastly-client-ip', 'x-appengine-user-ip', 'x-azure-clientip', 'x-envoy-external-address',
-  'x-plausible-ip', 'b-forwarded-for', 'via', 'cookie', 'referer', 'origin', 'cf-ray', 'cf-visitor', 'cf-ipcountry',
-  'x-amzn-trace-id',
+const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'host', 'connection', 'content-type', 'content-encoding', 'content-length', 'accept', 'accept-encoding',
+  'user-agent', 'authorization', 'cache-control', 'pragma', 'if-none-match', 'if-modified-since',
+  'x-retry-count', 'sentat', 'sp-anonymous', 'x-client-version', 'x-client-platform',
 ]);
+const FORWARDED_HEADER_PREFIXES: readonly string[] = Object.freeze(['posthog-']);
+
+export function isForwardedHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return FORWARDED_REQUEST_HEADERS.has(lower) || FORWARDED_HEADER_PREFIXES.some((p) => lower.startsWith(p));
+}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) {

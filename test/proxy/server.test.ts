@@ -72,6 +72,7 @@ describe('proxy', () => {
         'content-type': 'text/plain', 'x-forwarded-for': '198.51.100.7', 'x-real-ip': '198.51.100.7', forwarded: 'for=198.51.100.7',
         'cf-connecting-ip': '198.51.100.7', 'true-client-ip': '198.51.100.7', cookie: 'ph_session=abc; email=jane.doe@example.com',
         referer: 'https://clinic.example.org/patients/123?email=jane.doe@example.com', origin: 'http://app.example.org',
+        'x-client-url': 'https://clinic.example.org/patients/123', 'x-patient-email': 'jane.doe@example.com', via: '1.1 cdn',
       },
       body: zlib.gzipSync(JSON.stringify(PHI_EVENT)),
     });
@@ -79,7 +80,7 @@ describe('proxy', () => {
     expect(reply.body).toBe('{"status":1}');
     expect(upstream.requests).toHaveLength(1);
     const seen = upstream.requests[0]!;
-    for (const name of ['x-forwarded-for', 'x-real-ip', 'forwarded', 'cf-connecting-ip', 'true-client-ip', 'cookie', 'referer', 'origin']) {
+    for (const name of ['x-forwarded-for', 'x-real-ip', 'forwarded', 'cf-connecting-ip', 'true-client-ip', 'cookie', 'referer', 'origin', 'x-client-url', 'x-patient-email', 'via']) {
       expect(seen.headers).not.toHaveProperty(name);
     }
     expect(seen.headers.host).toBe(new URL(upstream.url).host);

@@ -12,8 +12,8 @@ import { ConfigError, PhiError, type ConfigIssue } from '../errors';
 import { HmacPseudonymizer, readHmacKey } from '../vault/hmac';
 import { TokenVault } from '../vault/token-vault';
 import type { Pseudonymizer } from '../vault/types';
-import { compileKeyPatterns, isAnywhereKeyGlob, PathMatcher } from './matchers';
-import type { CompiledRule, DetectorBinding, KeyRule, Mode, Plan } from './plan';
+import { compileKeyPatterns, compileSuffixGlob, isAnywhereKeyGlob, isSuffixGlob, PathMatcher } from './matchers';
+import type { CompiledRule, DetectorBinding, KeyRule, Mode, Plan, SuffixRule } from './plan';
 import { scanUrlText } from './scrub';
 import { compileAllowQuery, DEFAULT_ALLOW_QUERY } from './url';
 
@@ -155,6 +155,7 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
   const fieldKeyRules: KeyRule[] = [];
   const scopedKeyRules: KeyRule[] = [];
   const pathGlobs: { glob: string; rule: number }[] = [];
+  const suffixRules: SuffixRule[] = [];
   const global: DetectorBinding[] = [];
   const scopedBindings = new Map<number, DetectorBinding[]>();
   const globalDetectorIds = new Set<string>();
@@ -189,10 +190,13 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
     rules.push(rule);
 
     const keyPatterns = [...(spec.match.keys ?? []), ...(spec.match.paths ?? []).filter(isAnywhereKeyGlob).map((g) => g.slice(3))];
-    const anchored = (spec.match.paths ?? []).filter((g) => !isAnywhereKeyGlob(g));
+    const globs = (spec.match.paths ?? []).filter((g) => !isAnywhereKeyGlob(g));
     const keyMatcher = compileKeyPatterns(keyPatterns);
-    const scoped = keyPatterns.length > 0 || anchored.length > 0;
-    for (const glob of anchored) pathGlobs.push({ glob, rule: index });
+    const scoped = keyPatterns.length > 0 || globs.length > 0;
+    for (const glob of globs) {
+      if (isSuffixGlob(glob)) suffixRules.push({ segments: compileSuffixGlob(glob), rule });
+      else pathGlobs.push({ glob, rule: index });
+    }
 
     if (detectorIds.length === 0) {
       if (keyMatcher) fieldKeyRules.push({ matcher: keyMatcher, rule });
@@ -219,6 +223,7 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
     rules,
     fieldKeyRules,
     scopedKeyRules,
+    suffixRules,
     paths: new PathMatcher(pathGlobs),
     global,
     scopedBindings,

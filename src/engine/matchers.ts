@@ -65,6 +65,34 @@ export function isAnywhereKeyGlob(glob: string): boolean {
 }
 
 /**
+ * `**.a.b`: a key glob under given parents at any depth ("b under a"). Matched from the key
+ * upwards instead of by the NFA, so it costs nothing at nodes whose key is not `b`.
+ */
+export function isSuffixGlob(glob: string): boolean {
+  const segments = glob.split('.');
+  return segments.length >= 3 && segments[0] === '**' && !segments.slice(1).includes('**');
+}
+
+/** The segments of a suffix glob after `**`, as regexes (last = the key itself). */
+export function compileSuffixGlob(glob: string): RegExp[] {
+  return compilePathGlob(glob.split('.').slice(1).join('.')).map((segment) => (segment as { re: RegExp }).re);
+}
+
+/**
+ * True when the keys above the current one (`ancestors`, root first; array indices are
+ * skipped, arrays being transparent) end with the suffix's leading segments.
+ */
+export function suffixMatches(segments: readonly RegExp[], ancestors: readonly (string | number)[]): boolean {
+  let a = ancestors.length - 1;
+  for (let s = segments.length - 2; s >= 0; s--) {
+    while (a >= 0 && typeof ancestors[a] === 'number') a--;
+    if (a < 0 || !segments[s]!.test(ancestors[a] as string)) return false;
+    a--;
+  }
+  return true;
+}
+
+/**
  * A set of path globs run as one NFA while the engine walks an event. A state is
  * `pattern * 256 + segment index`; the walk carries the states active at each node.
  */

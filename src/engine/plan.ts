@@ -40,6 +40,12 @@ export interface KeyRule {
   readonly rule: CompiledRule;
 }
 
+export interface SuffixRule {
+  /** Segment regexes after `**`; the last one is tested against the key itself. */
+  readonly segments: readonly RegExp[];
+  readonly rule: CompiledRule;
+}
+
 export interface Plan {
   readonly mode: Mode;
   readonly rules: readonly CompiledRule[];
@@ -47,6 +53,8 @@ export interface Plan {
   readonly fieldKeyRules: readonly KeyRule[];
   /** Detector rules scoped to properties with these names (and their subtrees). */
   readonly scopedKeyRules: readonly KeyRule[];
+  /** `**.parent.key` globs, checked from the key upwards (see matchers.ts). */
+  readonly suffixRules: readonly SuffixRule[];
   /** Anchored path globs of field and scoped rules. */
   readonly paths: PathMatcher;
   /** Detector rules that apply to every string. */

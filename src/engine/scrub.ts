@@ -8,8 +8,8 @@ import { normalizeKey } from '../detectors/util';
 import { ScrubError } from '../errors';
 import type { RuleAction } from '../config/schema';
 import { generalizeNumber, generalizeText, type GeneralizeAs } from './generalize';
-import { collapseKey } from './matchers';
-import type { CompiledRule, DetectorBinding, Plan } from './plan';
+import { collapseKey, suffixMatches } from './matchers';
+import type { CompiledRule, DetectorBinding, Plan, SuffixRule } from './plan';
 import { isUrlLike, scrubUrl } from './url';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -52,6 +52,8 @@ interface KeyInfo {
   readonly rename: string | null | undefined;
   /** The rule that changed the name. */
   readonly renameRule: CompiledRule | undefined;
+  /** `**.parent.key` rules whose last segment is this name; their parents are checked per node. */
+  readonly suffixes: readonly SuffixRule[] | undefined;
   /**
    * Short values already scanned under this name with nothing found. Analytics values repeat
    * endlessly (`$pageview`, `Chrome`, versions, event names, paths), and detectors are pure
@@ -101,6 +103,7 @@ function keyInfo(plan: Plan, key: string): KeyInfo {
   for (const { matcher, rule } of plan.scopedKeyRules) {
     if (matcher.test(normalized, collapsed)) (scoped ??= []).push(...plan.scopedBindings.get(rule.index)!);
   }
+  const suffixes = plan.suffixRules.filter((r) => r.segments[r.segments.length - 1]!.test(key));
   // Property names can hold identifiers too (`{"jane@example.com": true}`).
   let renameRule: CompiledRule | undefined;
   const renamed = scanText(plan, key, EMPTY_CTX, plan.global, false, undefined, { record: (rule) => { renameRule ??= rule; } });
@@ -110,6 +113,7 @@ function keyInfo(plan: Plan, key: string): KeyInfo {
     scoped,
     rename: renamed === key ? undefined : renamed === REMOVE ? null : (renamed as string),
     renameRule,
+    suffixes: suffixes.length > 0 ? suffixes : undefined,
     clean: new Set<string>(),
   });
   if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
@@ -318,9 +322,15 @@ class WalkRun implements Recorder {
       let childExtra = extra;
       if (info.scoped) childExtra = childExtra ? [...childExtra, ...info.scoped] : info.scoped;
       let childStates = states;
+      let matched: number[] | undefined;
       if (states.length > 0) {
-        const matched: number[] = [];
+        matched = [];
         childStates = plan.paths.step(states, key, matched);
+      }
+      if (info.suffixes !== undefined) {
+        for (const suffix of info.suffixes) if (suffixMatches(suffix.segments, this.path)) (matched ??= []).push(suffix.rule.index);
+      }
+      if (matched !== undefined) {
         for (const index of matched) {
           const rule = plan.rules[index]!;
           if (rule.detectorIds.length === 0) fieldRule = firstRule(fieldRule, rule);
@@ -437,7 +447,7 @@ class WalkRun implements Recorder {
   }
 }
 
-const ROOT: KeyInfo = Object.freeze({ ctx: EMPTY_CTX, fieldRule: undefined, scoped: undefined, rename: undefined, renameRule: undefined, clean: new Set<string>() });
+const ROOT: KeyInfo = Object.freeze({ ctx: EMPTY_CTX, fieldRule: undefined, scoped: undefined, rename: undefined, renameRule: undefined, suffixes: undefined, clean: new Set<string>() });
 
 /**
  * Scrubs one event **in place** and returns it (strings at the root are returned anew).

@@ -185,3 +185,24 @@ describe('clean-value memo', () => {
     expect(scrubEvent(plan, { note: 'SSN 123-45-6789' })).toEqual({ note: 'SSN [SSN]' });
   });
 });
+
+describe('suffix path globs (**.parent.key)', () => {
+  const plan = planFromRules(`
+version: 1
+rules:
+  - id: person-name
+    match: { paths: ['**.traits|$set.name', '**.household.members.name'] }
+    action: redact
+    marker: '[NAME]'
+`);
+  it('match the key under its parents at any depth, through arrays, and nowhere else', () => {
+    const event = {
+      name: 'Home', traits: { name: 'Jane Doe' }, context: { traits: { name: 'Jane Doe' }, library: { name: 'analytics.js' } },
+      properties: { $set: { name: 'John Roe' }, household: { members: [{ name: 'Ann Roe' }], name: 'Roe household' } },
+    };
+    expect(scrubEvent(plan, event)).toEqual({
+      name: 'Home', traits: { name: '[NAME]' }, context: { traits: { name: '[NAME]' }, library: { name: 'analytics.js' } },
+      properties: { $set: { name: '[NAME]' }, household: { members: [{ name: '[NAME]' }], name: 'Roe household' } },
+    });
+  });
+});

@@ -79,5 +79,6 @@ describe('surrogate shapes', () => {
   it('replaces any other UUID by a random UUIDv4, and other values by tok_ tokens', () => {
     expect(shapedSurrogate('550e8400-e29b-41d4-a716-446655440000', Buffer.alloc(16, 0xff))).toBe('ffffffff-ffff-4fff-bfff-ffffffffffff');
     expect(shapedSurrogate('patient-1', Buffer.alloc(16, 0))).toBe('tok_AAAAAAAAAAAAAAAAAAAA');
+    expect(shapedSurrogate('3a8ff93019bdfae2', Buffer.alloc(16, 0xab))).toBe('abababababababab');
   });
 });

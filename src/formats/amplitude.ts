@@ -157,6 +157,13 @@ function v2Batch(req: IncomingRequest, limits: DecodeLimits): DecodedBatch {
     allOrNothing: true,
     envelope,
     emptyResponse: v2Ok(),
+    // A batch that cannot be scrubbed is never forwarded; Amplitude SDKs read `code` from the
+    // body, and 400 with every event silenced makes them drop it rather than retry it forever.
+    refusedResponse: {
+      status: 400,
+      contentType: 'application/json',
+      body: JSON.stringify({ code: 400, error: 'phi-proxy could not de-identify this batch', silenced_events: events.map((_, i) => i) }),
+    },
     encode: (scrubbed, env): OutgoingRequest => {
       const out: Record<string, unknown> = {};
       const rest = env ?? {};

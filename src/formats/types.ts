@@ -56,6 +56,11 @@ export interface DecodedBatch {
   encode(events: unknown[], envelope: Record<string, unknown> | undefined): OutgoingRequest;
   /** The answer when every event was dropped and nothing is forwarded. */
   readonly emptyResponse: LocalResponse;
+  /**
+   * The answer when an all-or-nothing batch cannot be scrubbed and is refused; in the vendor's
+   * own terms, so the SDK gives the batch up instead of retrying it. Default: 422 with a reason.
+   */
+  readonly refusedResponse?: LocalResponse;
 }
 
 export interface LocalResponse {

@@ -12,7 +12,7 @@ import pino, { type Logger } from 'pino';
 import { loadConfig, loadRulePacks, vendorRulesFile, type LoadedConfig } from '../config/load';
 import { compilePlan } from '../engine/compile';
 import type { Plan } from '../engine/plan';
-import { PhiError } from '../errors';
+import { PhiError, ScrubError } from '../errors';
 import { formatFor } from '../formats/index';
 import type { Handling, WireFormat } from '../formats/types';
 import { createForwarder, type ForwardingRequest } from './forward';
@@ -199,7 +199,19 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
           return;
         case 'events': {
           entry.path = matched.rest;
-          const outcome = scrubBatch(runtime.plan, handling.batch);
+          let outcome;
+          try {
+            outcome = scrubBatch(runtime.plan, handling.batch);
+          } catch (err) {
+            const refused = handling.batch.refusedResponse;
+            if (!(err instanceof ScrubError) || refused === undefined) throw err;
+            entry.kind = 'refused';
+            entry.reason = err.message;
+            res.statusCode = refused.status;
+            res.setHeader('content-type', refused.contentType);
+            res.end(refused.body);
+            return;
+          }
           Object.assign(entry, { eventsIn: outcome.eventsIn, eventsOut: outcome.eventsOut, dropped: outcome.dropped, rules: firedRules(runtime.plan, outcome.counts) });
           if (outcome.outgoing === undefined) {
             const local = outcome.local!;

@@ -187,3 +187,18 @@ describe('amplitude wire format: paths and refusals', () => {
     expect(() => format.handle(req('POST', '/2/httpapi', bomb, { 'content-encoding': 'gzip' }), limits)).toThrow(/decompressed body exceeds 1048576 bytes/);
   });
 });
+
+describe('amplitude refusal answer', () => {
+  it('tells the SDK to drop a batch the proxy refuses (code 400, every event silenced)', () => {
+    const { amplitudeFormat } = require('../../src/formats/amplitude');
+    const body = JSON.stringify({ api_key: 'k', events: [{ event_type: 'a' }, { event_type: 'b' }] });
+    const handling = amplitudeFormat().handle(
+      { method: 'POST', path: '/2/httpapi', query: new URLSearchParams(), headers: { 'content-type': 'application/json' }, body: Buffer.from(body), clientIp: '', publicBaseUrl: 'http://proxy' },
+      { maxDecodedBytes: 1 << 20 },
+    );
+    expect(handling.kind).toBe('events');
+    const refused = handling.batch.refusedResponse;
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body)).toEqual({ code: 400, error: expect.any(String), silenced_events: [0, 1] });
+  });
+});

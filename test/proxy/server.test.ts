@@ -48,6 +48,7 @@ describe('proxy', () => {
         'limits: { max_body_bytes: 65536, max_decoded_bytes: 262144, max_depth: 16 }',
         'routes:',
         `  - { prefix: /ingest, upstream: ${upstream.url}, format: posthog }`,
+        `  - { prefix: /amp, upstream: ${upstream.url}, format: amplitude }`,
       ].join('\n'),
     });
     proxy = await startProxy({ configFile: config, overrides: { port: 0, host: '127.0.0.1', logLevel: 'debug' }, logDestination: logs });
@@ -139,6 +140,16 @@ describe('proxy', () => {
     expect((await request(`${proxy.url}/e/`, { method: 'POST', body: JSON.stringify([{ event: 'deep', properties: deep }]) })).status).toBe(200);
     const flags = await request(`${proxy.url}/flags/?v=2`, { method: 'POST', body: JSON.stringify({ token: 'phc_test', distinct_id: 'p-1', person_properties: deep }) });
     expect(flags.status).toBe(422);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('answers a refused all-or-nothing batch in the vendor\'s terms (Amplitude: code 400, all silenced)', async () => {
+    let deep: Record<string, unknown> = { email: 'jane.doe@example.com' };
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    const body = JSON.stringify({ api_key: 'k', events: [{ event_type: 'ok', user_id: 'patient-123' }, { event_type: 'deep', event_properties: deep }] });
+    const reply = await request(`${proxy.url}/amp/2/httpapi`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body)).toMatchObject({ code: 400, silenced_events: [0, 1] });
     expect(upstream.requests).toHaveLength(0);
   });
 

@@ -182,7 +182,7 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
         : spec.method === 'hmac' ? (options.pseudonymizer ?? hmacPseudonymizer) : vaultFor(),
       // `url` rules scan query values and path segments with the plan's own detectors.
       url: spec.action === 'url'
-        ? Object.freeze({ allowQuery: compileAllowQuery(spec.allow_query ?? DEFAULT_ALLOW_QUERY), scanText: (text: string) => scanUrlText(planRef!, text) })
+        ? Object.freeze({ allowQuery: compileAllowQuery(spec.allow_query ?? DEFAULT_ALLOW_QUERY), scanText: (text: string) => scanUrlText(planRef!, text), memo: new Map<string, string>() })
         : undefined,
       detectorIds: Object.freeze([...detectorIds]),
       file: pack.file,

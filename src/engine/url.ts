@@ -15,7 +15,16 @@ export interface UrlScrubOptions {
   readonly allowQuery: RegExp;
   /** Runs the value detectors on decoded text; returns the input itself when nothing was found. */
   readonly scanText: (text: string) => string;
+  /**
+   * Results by input URL. Scrubbing a URL is a pure function of it (detectors are pure, and the
+   * vault gives a value the same surrogate every time), and pages and referrers repeat, so a
+   * bounded memo saves the repeat work.
+   */
+  readonly memo?: Map<string, string>;
 }
+
+const URL_MEMO_MAX_LENGTH = 512;
+const URL_MEMO_ENTRIES = 10_000;
 
 /** `['utm_*', 'ref']` → an anchored, case-insensitive RegExp. */
 export function compileAllowQuery(globs: readonly string[]): RegExp {
@@ -157,6 +166,18 @@ const WWW_HOST = /^()(www\.[^/?#]*)/i;
 
 /** Scrubs an absolute URL, a protocol-relative one, a path (`/a/b?c`) or a query string (`?a=b`). */
 export function scrubUrl(url: string, options: UrlScrubOptions): string {
+  const memo = url.length <= URL_MEMO_MAX_LENGTH ? options.memo : undefined;
+  const known = memo?.get(url);
+  if (known !== undefined) return known;
+  const result = scrubUrlUncached(url, options);
+  if (memo !== undefined) {
+    if (memo.size >= URL_MEMO_ENTRIES) memo.clear();
+    memo.set(url, result);
+  }
+  return result;
+}
+
+function scrubUrlUncached(url: string, options: UrlScrubOptions): string {
   let rest = url;
   let prefix = '';
   let host = '';

@@ -1,7 +1,9 @@
 /** `phi-proxy <command>`: the command-line entry point. */
 import { EXIT, UsageError } from './args';
 import { checkCommand, explainCommand, qualityCommand, scrubCommand, type Io } from './commands';
+import { schemaCommand } from './schema';
 import { serveCommand } from './serve';
+import { testCommand } from './test-rules';
 
 const USAGE = `usage: phi-proxy <command> [options]
 
@@ -13,6 +15,8 @@ commands:
                                                   show which rule changed which path, and how
   check   [--config FILE]                         validate the config and its rule files
   quality [--config FILE] [--json] FILE           recall and utility on a labelled NDJSON file
+  test    [--config FILE] [--quiet] [DIR|FILE…]   run YAML rule test cases (default DIR: rules/tests)
+  schema  --out DIR [--check]                     JSON Schemas of the config, rule packs and rule tests, for editors
 
 Without --config the embedded Safe Harbor pack (rules/safe-harbor.yaml) is used. For serve,
 PHI_PROXY_CONFIG, PHI_PROXY_UPSTREAM, PHI_PROXY_PORT and PHI_PROXY_LOG_LEVEL override the config file;
@@ -26,6 +30,8 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   explain: explainCommand,
   check: checkCommand,
   quality: qualityCommand,
+  test: testCommand,
+  schema: schemaCommand,
 };
 
 export async function main(argv: string[], io: Io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {

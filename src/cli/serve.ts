@@ -1,8 +1,15 @@
-/** `phi-proxy serve`: run the proxy until SIGTERM/SIGINT, then drain in-flight requests and exit 0. */
+/**
+ * `phi-proxy serve`: run the proxy until SIGTERM/SIGINT, then drain in-flight requests and exit 0.
+ * `--workers N` (or PHI_PROXY_WORKERS; default: the number of cores) runs N worker processes on
+ * one port (src/proxy/cluster.ts); 1 runs the proxy in this process.
+ */
+import cluster from 'node:cluster';
+import { loadConfig } from '../config/load';
 import { ConfigError } from '../errors';
 import { FORMAT_NAMES } from '../formats/index';
+import { announceListening, defaultWorkers, leaveCluster, runPrimary, workerId, workerLogStream } from '../proxy/cluster';
 import { startProxy } from '../proxy/server';
-import type { FormatName, LogLevel, Overrides } from '../proxy/settings';
+import { envOverrides, resolveSettings, type FormatName, type LogLevel, type Overrides } from '../proxy/settings';
 import { EXIT, parse, UsageError } from './args';
 import { configFileFrom, type Io } from './commands';
 
@@ -17,6 +24,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     host: { type: 'string' },
     format: { type: 'string', short: 'f' },
     'log-level': { type: 'string' },
+    workers: { type: 'string', short: 'w' },
   });
   if (positionals.length > 0) throw new UsageError('serve takes no positional arguments');
   const overrides: Overrides = {};
@@ -39,10 +47,44 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
     overrides.logLevel = level as LogLevel;
   }
+  const workersText = values.workers ?? process.env.PHI_PROXY_WORKERS;
+  let workers = defaultWorkers();
+  if (workersText !== undefined && workersText !== '') {
+    workers = Number(workersText);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError('--workers must be a whole number from 1 to 256');
+  }
 
+  const configFile = configFileFrom(values.config);
+  if (workers > 1 && cluster.isPrimary) {
+    let logLevel: LogLevel;
+    try {
+      // Refuse a bad config here, once, rather than in every worker.
+      logLevel = resolveSettings(loadConfig(configFile), envOverrides(process.env), overrides).logLevel;
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        for (const line of err.message.split('\n')) io.stderr.write(`${line}\n`);
+        return EXIT.invalidConfig;
+      }
+      throw err;
+    }
+    return runPrimary({ workers, serveArgs: argv, logLevel, logDestination: io.stdout, drainTimeoutMs: DRAIN_TIMEOUT_MS });
+  }
+  const worker = workerId();
+  if (worker === undefined) return serveHere(configFile, overrides, io, undefined);
+  try {
+    return await serveHere(configFile, overrides, io, worker);
+  } finally {
+    // A cluster worker's IPC channel would keep it alive: let go of it once done.
+    leaveCluster();
+  }
+}
+
+/** Runs the proxy in this process (alone, or as cluster worker `worker`) until SIGTERM/SIGINT. */
+async function serveHere(configFile: string | undefined, overrides: Overrides, io: Io, worker: number | undefined): Promise<number> {
   let proxy;
   try {
-    proxy = await startProxy({ configFile: configFileFrom(values.config), overrides, sinkOutput: io.stdout, logDestination: io.stdout });
+    const logDestination = worker !== undefined ? workerLogStream(io.stdout, worker) : io.stdout;
+    proxy = await startProxy({ configFile, overrides, sinkOutput: io.stdout, logDestination });
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.message.split('\n')) io.stderr.write(`${line}\n`);
@@ -55,6 +97,7 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
     throw err;
   }
   const running = proxy;
+  if (worker !== undefined) announceListening(running.port);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = () => {

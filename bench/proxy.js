@@ -13,8 +13,9 @@
  *   npm run bench:proxy                  (builds first)
  *   node bench/proxy.js [--seconds 10] [--connections 16] [--profile]
  *
- * --profile: instead, runs phi-proxy under `node --cpu-prof` at full load of posthog-js batches
- * and prints the top self-time functions and areas.
+ * --profile [--pass-through]: instead, runs phi-proxy (or the pass-through stack) under
+ * `node --cpu-prof` at full load of posthog-js batches and prints the top self-time functions and
+ * areas of the stack.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -86,8 +87,9 @@ async function runStack(stack, kinds) {
 async function profile(kinds) {
   const upstream = await startUpstream();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phi-bench-prof-'));
-  const proxy = await startPhiProxy({ upstreamUrl: upstream.url, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir], dir });
-  console.log(`profiling phi-proxy (node --cpu-prof) under full load of posthog-js batches for ${SECONDS} s …`);
+  const mode = argv.includes('--pass-through') ? 'pass-through' : 'scrub';
+  const proxy = await startPhiProxy({ upstreamUrl: upstream.url, mode, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir], dir });
+  console.log(`profiling ${proxy.name} (node --cpu-prof) under full load of posthog-js batches for ${SECONDS} s …`);
   await load(proxy.url, kinds['posthog-js'], { seconds: WARMUP, connections: CONNECTIONS });
   const r = await load(proxy.url, kinds['posthog-js'], { seconds: SECONDS, connections: CONNECTIONS });
   await proxy.stop();

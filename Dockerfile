@@ -53,8 +53,11 @@ RUN set -eu; \
     chown 10001:10001 /var/lib/phi-proxy; \
     chmod 0700 /var/lib/phi-proxy
 WORKDIR /app
+# One worker per container: Node 20 counts the host's cores, not the container's CPU limit, and
+# containers scale by replicas. Set PHI_PROXY_WORKERS to use more processes in one container.
 ENV NODE_ENV=production \
-    PHI_PROXY_CONFIG=/etc/phi-proxy/config.yaml
+    PHI_PROXY_CONFIG=/etc/phi-proxy/config.yaml \
+    PHI_PROXY_WORKERS=1
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

@@ -8,7 +8,7 @@ import { testCommand } from './test-rules';
 const USAGE = `usage: phi-proxy <command> [options]
 
 commands:
-  serve   [--config FILE] [--upstream URL] [--port N] [--host H] [--format posthog] [--log-level L]
+  serve   [--config FILE] [--upstream URL] [--port N] [--host H] [--format F] [--log-level L] [--workers N]
                                                   run the proxy (no upstream: the inspection sink prints events)
   scrub   [--config FILE] [--format posthog|segment] [FILE]   scrub NDJSON events (stdin by default)
   explain [--config FILE] [--format posthog|segment] [--json] [FILE]
@@ -19,7 +19,7 @@ commands:
   schema  --out DIR [--check]                     JSON Schemas of the config, rule packs and rule tests, for editors
 
 Without --config the embedded Safe Harbor pack (rules/safe-harbor.yaml) is used. For serve,
-PHI_PROXY_CONFIG, PHI_PROXY_UPSTREAM, PHI_PROXY_PORT and PHI_PROXY_LOG_LEVEL override the config file;
+PHI_PROXY_CONFIG, PHI_PROXY_UPSTREAM, PHI_PROXY_PORT, PHI_PROXY_LOG_LEVEL and PHI_PROXY_WORKERS override the config file;
 flags override both.
 Exit codes: 0 ok, 1 some lines or events failed, 2 usage error, 3 invalid config.
 `;

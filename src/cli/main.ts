@@ -1,5 +1,6 @@
 /** `phi-proxy <command>`: the command-line entry point. */
 import { EXIT, UsageError } from './args';
+import { auditCommand } from './audit';
 import { checkCommand, explainCommand, qualityCommand, scrubCommand, type Io } from './commands';
 import { schemaCommand } from './schema';
 import { serveCommand } from './serve';
@@ -17,6 +18,7 @@ commands:
   quality [--config FILE] [--json] FILE           recall and utility on a labelled NDJSON file
   test    [--config FILE] [--quiet] [DIR|FILE…]   run YAML rule test cases (default DIR: rules/tests)
   schema  --out DIR [--check]                     JSON Schemas of the config, rule packs and rule tests, for editors
+  audit   verify FILE...                          check the audit trail's hash chain (files oldest first)
 
 Without --config the embedded Safe Harbor pack (rules/safe-harbor.yaml) is used. For serve,
 PHI_PROXY_CONFIG, PHI_PROXY_UPSTREAM, PHI_PROXY_PORT, PHI_PROXY_LOG_LEVEL and PHI_PROXY_WORKERS override the config file;
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   quality: qualityCommand,
   test: testCommand,
   schema: schemaCommand,
+  audit: auditCommand,
 };
 
 export async function main(argv: string[], io: Io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {

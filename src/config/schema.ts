@@ -75,6 +75,16 @@ export const rulePackSchema = z.strictObject({
 const upstreamUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const formatName = z.enum(['posthog', 'segment', 'rudderstack', 'mixpanel', 'amplitude', 'ga4', 'plausible', 'snowplow', 'matomo']);
 
+/** Candidate rules: scrubbed on a copy of each event, reported (metrics, audit) where they differ; never forwarded. */
+export const shadowSchema = z.strictObject({
+  /**
+   * The candidate's rule packs, relative to the config file. At the top level they stand in for
+   * `rules` (routes without their own `rules` still get their format's pack first); under a route
+   * they stand in for that route's whole rule list.
+   */
+  rules: z.array(nonEmpty).min(1),
+});
+
 export const routeSchema = z.strictObject({
   /** Path prefix the SDK uses (`/ingest`); stripped before the format reads the path. */
   prefix: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, 'a path prefix such as /ingest'),
@@ -85,6 +95,8 @@ export const routeSchema = z.strictObject({
   format: formatName,
   /** This route's rule packs (relative to the config file). Default: the format's shipped pack, then the config's `rules`. */
   rules: z.array(nonEmpty).min(1).optional(),
+  /** A candidate rule set for this route, run beside the active one on live traffic (nothing it produces is forwarded). */
+  shadow: shadowSchema.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -139,6 +151,24 @@ export const configSchema = z.strictObject({
       key_id: z.string().regex(/^[A-Za-z0-9]{1,16}$/).optional(),
     })
     .optional(),
+  metrics: z
+    .strictObject({
+      /** Serve Prometheus metrics at `GET /metrics` (counts, rule ids, latencies; never values). Default true. */
+      enabled: z.boolean().optional(),
+    })
+    .optional(),
+  audit: z
+    .strictObject({
+      /** Append-only, hash-chained JSON-lines file of finding counts per rule and path (relative to this file); absent: no audit trail. */
+      path: nonEmpty.optional(),
+      /** Length of one counting window in seconds. Default 60. */
+      window_seconds: z.number().int().min(1).max(86400).optional(),
+      /** Rotate to a new file when the current one would exceed this size. Default 100 MiB. */
+      max_bytes: z.number().int().min(4096).optional(),
+    })
+    .optional(),
+  /** Candidate rules run beside the active `rules` (see routes[].shadow for a route's own). */
+  shadow: shadowSchema.optional(),
   limits: z
     .strictObject({
       /** Deeper events are refused (not forwarded). */

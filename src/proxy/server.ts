@@ -3,21 +3,27 @@
  * Anything that cannot be decoded or scrubbed is answered here with a short reason and never
  * forwarded; logs carry request ids, routes, counts and rule ids, never values.
  */
+import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as nodePath from 'node:path';
 import type { Writable } from 'node:stream';
 import express from 'express';
 import pino, { type Logger } from 'pino';
-import { loadConfig, loadRulePacks, vendorRulesFile, type LoadedConfig } from '../config/load';
+import type { Registry } from 'prom-client';
+import { loadConfig, loadRulePacks, vendorRulesFile, type LoadedConfig, type LoadedRulePack } from '../config/load';
 import { compilePlan } from '../engine/compile';
 import type { Plan } from '../engine/plan';
 import { PhiError, ScrubError } from '../errors';
 import { formatFor } from '../formats/index';
 import type { Handling, WireFormat } from '../formats/types';
+import { AuditTrail, PathTemplater, planDetectors } from '../observability/audit';
+import { ProxyMetrics, rulesetHash, type RequestKind, type RouteMetrics } from '../observability/metrics';
+import { ShadowRunner, type ShadowResult } from '../observability/shadow';
 import { createForwarder, type ForwardingRequest } from './forward';
 import { applyCors, readBody, sendJson } from './http';
-import { firedRules, scrubBatch } from './pipeline';
+import { firedRules, scrubBatch, type BatchObserver } from './pipeline';
 import { startSink, type Sink } from './sink';
 import { envOverrides, resolveSettings, routeFor, type Overrides, type ProxySettings, type RouteSettings } from './settings';
 
@@ -33,6 +39,8 @@ export interface ProxyOptions {
   logDestination?: Writable;
   /** A compiled plan to use instead of compiling the config's rules (tests). */
   plan?: Plan;
+  /** Where metrics are registered (default: prom-client's global registry, one per process). */
+  metricsRegistry?: Registry;
 }
 
 export interface RunningProxy {
@@ -40,7 +48,11 @@ export interface RunningProxy {
   readonly port: number;
   readonly settings: ProxySettings;
   readonly plan: Plan;
-  /** Stops accepting, lets in-flight requests finish, then closes. */
+  /** SHA-256 (first 16 hex digits) of the active rule packs' YAML text (`phi_proxy_ruleset_info`). */
+  readonly rulesetHash: string;
+  /** The audit trail's live file, when `audit.path` is set. */
+  readonly auditFile: string | undefined;
+  /** Stops accepting, lets in-flight requests finish, then closes (and flushes the audit trail). */
   close(): Promise<void>;
 }
 
@@ -64,6 +76,11 @@ interface RouteRuntime {
   readonly format: WireFormat;
   readonly upstream: string;
   readonly assetsUpstream: string;
+  /** The route prefix as logs and metrics show it (`/` for the root route). */
+  readonly label: string;
+  readonly metrics: RouteMetrics | undefined;
+  /** Audit and shadow observers; undefined when neither is configured (the fast path). */
+  readonly observer: BatchObserver | undefined;
 }
 
 interface RequestLog {
@@ -80,8 +97,9 @@ interface RequestLog {
   reason?: string;
 }
 
-function logRequest(logger: Logger, entry: RequestLog, res: http.ServerResponse, started: bigint): void {
+function logRequest(logger: Logger, entry: RequestLog, res: http.ServerResponse, started: bigint, onFinish?: (status: number) => void): void {
   res.on('finish', () => {
+    onFinish?.(res.statusCode);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
     logger[level]({ ...entry, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
@@ -98,19 +116,48 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
    * A route's rules: its own `rules`, else the format's shipped pack (its vendor fields) before
    * the config's packs. One vault for all, so a person has one surrogate across SDKs.
    */
-  const planFor = (route: RouteSettings): Plan => {
-    if (options.plan) return options.plan;
-    const vendor = route.rules === undefined ? vendorRulesFile(route.format) : undefined;
-    if (route.rules === undefined && vendor === undefined) return plan;
-    const packs = route.rules !== undefined ? loadRulePacks(route.rules, config.baseDir) : [...loadRulePacks([vendor!], config.baseDir), ...config.packs];
-    const routeConfig: LoadedConfig = { ...config, packs };
-    return compilePlan(routeConfig, { env, vault });
+  /** A route's packs: its own `rules`, else its format's pack before `base`; undefined: just `base`. */
+  const routePacks = (route: RouteSettings, own: readonly string[] | undefined, base: LoadedRulePack[]): LoadedRulePack[] | undefined => {
+    const vendor = own === undefined ? vendorRulesFile(route.format) : undefined;
+    if (own === undefined && vendor === undefined) return undefined;
+    return own !== undefined ? loadRulePacks(own, config.baseDir) : [...loadRulePacks([vendor!], config.baseDir), ...base];
+  };
+  const planFor = (route: RouteSettings): { plan: Plan; files: string[] } => {
+    const packs = routePacks(route, route.rules, config.packs);
+    const files = (packs ?? config.packs).map((p) => p.file);
+    if (options.plan) return { plan: options.plan, files };
+    if (packs === undefined) return { plan, files };
+    return { plan: compilePlan({ ...config, packs }, { env, vault }), files };
+  };
+  /**
+   * A route's candidate (shadow) rules: the route's own `shadow.rules`, else the top-level
+   * `shadow.rules` standing in for the config's `rules` (so only for routes without their own).
+   */
+  const topShadowPacks = config.spec.shadow ? loadRulePacks(config.spec.shadow.rules, config.baseDir) : undefined;
+  const shadowFor = (route: RouteSettings): { plan: Plan; files: string[] } | undefined => {
+    const spec = config.spec.routes?.find((r) => r.prefix.replace(/\/+$/, '') === route.prefix);
+    let packs: LoadedRulePack[] | undefined;
+    if (spec?.shadow) packs = loadRulePacks(spec.shadow.rules, config.baseDir);
+    else if (topShadowPacks !== undefined && route.rules === undefined) packs = routePacks(route, undefined, topShadowPacks) ?? topShadowPacks;
+    if (packs === undefined) return undefined;
+    return { plan: compilePlan({ ...config, packs } as LoadedConfig, { env, vault }), files: packs.map((p) => p.file) };
   };
   const logger = pino({ level: settings.logLevel, base: { service: 'phi-proxy' } }, options.logDestination ?? process.stdout);
+  const metrics = config.spec.metrics?.enabled === false ? undefined : ProxyMetrics.for(options.metricsRegistry);
+
+  // Compile every route's rules (and candidates) first: the rule-set hashes go into the audit trail.
+  const compiled = settings.routes.map((route) => ({ route, active: planFor(route), shadow: shadowFor(route) }));
+  const ruleset = rulesetHash(compiled.flatMap((c) => c.active.files));
+  const shadowed = compiled.filter((c) => c.shadow !== undefined);
+  const shadowRuleset = shadowed.length > 0 ? rulesetHash(shadowed.flatMap((c) => c.shadow!.files)) : undefined;
+  const audit = openAudit(config, ruleset, shadowRuleset, (err) => {
+    metrics?.auditErrors.inc();
+    logger.error({ err: { code: (err as NodeJS.ErrnoException).code, name: err.name } }, 'audit trail: a line could not be written');
+  });
 
   const sinks = new Map<string, Sink>();
   const routes: RouteRuntime[] = [];
-  for (const route of settings.routes) {
+  for (const { route, active, shadow } of compiled) {
     let upstream = route.upstream;
     if (upstream === undefined) {
       let sink = sinks.get(route.format);
@@ -120,8 +167,24 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       }
       upstream = sink.url;
     }
-    routes.push({ settings: route, plan: planFor(route), format: formatFor(route.format), upstream, assetsUpstream: route.assetsUpstream ?? upstream });
+    const label = route.prefix || '/';
+    const routeMetrics = metrics?.route(label, route.format);
+    routes.push({
+      settings: route,
+      plan: active.plan,
+      format: formatFor(route.format),
+      upstream,
+      assetsUpstream: route.assetsUpstream ?? upstream,
+      label,
+      metrics: routeMetrics,
+      observer: observerFor(label, active.plan, shadow?.plan, routeMetrics, audit),
+    });
   }
+  const detachMetrics = metrics?.attach(
+    [...new Set(routes.flatMap((r) => r.plan.pseudonymizers).concat(compiled.flatMap((c) => c.shadow?.plan.pseudonymizers ?? [])))],
+    ruleset,
+    shadowRuleset,
+  );
   const forwarders = new Map<string, ReturnType<typeof createForwarder>>();
   const forwarderFor = (target: string, rewriting: boolean) => {
     const key = `${rewriting ? 'rewrite ' : ''}${target}`;
@@ -141,15 +204,46 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       status: 'ready',
       mode: plan.mode,
       rules: plan.rules.length,
+      ruleset,
+      ...(shadowRuleset !== undefined ? { shadow_ruleset: shadowRuleset } : {}),
       vault: plan.pseudonymizers.reduce((n, p) => n + Math.max(0, p.size), 0),
       routes: routes.map((r) => ({ prefix: r.settings.prefix || '/', format: r.settings.format, upstream: r.settings.upstream ? 'configured' : 'inspection sink' })),
     });
   });
 
+  if (metrics !== undefined) {
+    const registry = metrics.registry;
+    app.get('/metrics', async (_req, res) => {
+      try {
+        const text = await registry.metrics();
+        res.statusCode = 200;
+        res.setHeader('content-type', registry.contentType);
+        res.setHeader('cache-control', 'no-store');
+        res.end(text);
+      } catch {
+        sendJson(res, 500, { error: 'metrics unavailable' });
+      }
+    });
+  }
+
   app.use(async (req: express.Request, res: express.Response) => {
     const started = process.hrtime.bigint();
     const entry: RequestLog = { reqId: randomUUID(), method: req.method };
-    logRequest(logger, entry, res, started);
+    let runtime: RouteRuntime | undefined;
+    /** Events of a batch not yet counted, should the request fail after decoding. */
+    let uncounted = 0;
+    logRequest(
+      logger,
+      entry,
+      res,
+      started,
+      metrics &&
+        ((status) => {
+          const kind: RequestKind = entry.kind ?? 'respond'; // CORS preflights are answered here
+          if (runtime?.metrics) runtime.metrics.request(kind, status);
+          else metrics.request('none', 'none', kind, status);
+        }),
+    );
     res.setHeader('x-request-id', entry.reqId);
     try {
       if (applyCors(req, res, settings.allowedOrigins)) return;
@@ -157,7 +251,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       const q = rawUrl.indexOf('?');
       const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
       const matched = SAFE_PATH.test(path) && !path.includes('//') && !path.includes('/..') ? routeFor(routes.map((r) => r.settings), path) : undefined;
-      const runtime = matched && routes.find((r) => r.settings === matched.route);
+      runtime = matched ? routes.find((r) => r.settings === matched.route) : undefined;
       if (!matched || !runtime) {
         entry.kind = 'unknown';
         sendJson(res, 404, { error: 'unknown path' });
@@ -195,16 +289,22 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
           entry.path = matched.rest;
           forwarding.phiOutgoing = { path: handling.path, body: undefined, headers: {}, rewriteResponse: handling.rewriteResponse };
           req.url = handling.path;
+          timeUpstream(runtime.metrics, 'passthrough', res);
           await forwarderFor(runtime.assetsUpstream, handling.rewriteResponse !== undefined)(forwarding, res);
           return;
         case 'events': {
           entry.path = matched.rest;
           let outcome;
+          const scrubStarted = process.hrtime.bigint();
+          uncounted = handling.batch.events.length;
           try {
-            outcome = scrubBatch(runtime.plan, handling.batch);
+            outcome = scrubBatch(runtime.plan, handling.batch, runtime.observer);
           } catch (err) {
+            runtime.metrics?.scrubbed(scrubStarted);
             const refused = handling.batch.refusedResponse;
             if (!(err instanceof ScrubError) || refused === undefined) throw err;
+            countRefused(runtime, audit, uncounted);
+            uncounted = 0;
             entry.kind = 'refused';
             entry.reason = err.message;
             res.statusCode = refused.status;
@@ -212,6 +312,13 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
             res.end(refused.body);
             return;
           }
+          uncounted = 0;
+          if (runtime.metrics) {
+            runtime.metrics.scrubbed(scrubStarted);
+            runtime.metrics.events(outcome.eventsIn, outcome.eventsOut, outcome.dropped);
+            runtime.metrics.findings(runtime.plan, outcome.counts);
+          }
+          audit?.eventCounts(runtime.label, outcome.eventsIn, outcome.eventsOut, outcome.dropped, 0);
           Object.assign(entry, { eventsIn: outcome.eventsIn, eventsOut: outcome.eventsOut, dropped: outcome.dropped, rules: firedRules(runtime.plan, outcome.counts) });
           if (outcome.outgoing === undefined) {
             const local = outcome.local!;
@@ -222,11 +329,13 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
           }
           forwarding.phiOutgoing = outcome.outgoing;
           req.url = outcome.outgoing.path;
+          timeUpstream(runtime.metrics, 'events', res);
           await forwarderFor(runtime.upstream, outcome.outgoing.rewriteResponse !== undefined)(forwarding, res);
           return;
         }
       }
     } catch (err) {
+      if (uncounted > 0 && runtime !== undefined) countRefused(runtime, audit, uncounted);
       if (err instanceof PhiError) {
         entry.kind = 'refused';
         entry.reason = err.message;
@@ -256,6 +365,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     port,
     settings,
     plan,
+    rulesetHash: ruleset,
+    auditFile: audit?.file,
     close: async () => {
       logger.info('draining: no new connections, finishing in-flight requests');
       await new Promise<void>((resolve) => {
@@ -263,7 +374,65 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
         server.closeIdleConnections();
       });
       await Promise.all([...sinks.values()].map((s) => s.close()));
+      audit?.close();
+      detachMetrics?.();
       logger.info('stopped');
     },
+  };
+}
+
+/** Upstream latency (forwarding → response finished) and 502s, when metrics are on. */
+function timeUpstream(metrics: RouteMetrics | undefined, kind: 'events' | 'passthrough', res: http.ServerResponse): void {
+  if (metrics === undefined) return;
+  const started = process.hrtime.bigint();
+  res.once('finish', () => metrics.upstreamDone(kind, started, res.statusCode));
+}
+
+function countRefused(runtime: RouteRuntime, audit: AuditTrail | undefined, events: number): void {
+  runtime.metrics?.refused(events);
+  audit?.eventCounts(runtime.label, events, 0, 0, events);
+}
+
+/**
+ * The audit trail, when `audit.path` is set. In a cluster every worker keeps its own chain
+ * (`audit.worker-2.jsonl`): one hash chain cannot have several writers.
+ */
+function openAudit(config: LoadedConfig, ruleset: string, shadowRuleset: string | undefined, onError: (err: Error) => void): AuditTrail | undefined {
+  const spec = config.spec.audit;
+  if (spec?.path === undefined) return undefined;
+  let file = nodePath.resolve(config.baseDir, spec.path);
+  if (cluster.isWorker && cluster.worker) {
+    const ext = nodePath.extname(file);
+    file = `${file.slice(0, file.length - ext.length)}.worker-${cluster.worker.id}${ext}`;
+  }
+  return new AuditTrail({ file, windowSeconds: spec.window_seconds, maxBytes: spec.max_bytes, ruleset, shadowRuleset, onError });
+}
+
+/**
+ * What watches a route's batches: the audit trail (findings per rule per path template) and the
+ * shadow rules (differences, to metrics and audit). Undefined when neither is on, so the
+ * engine builds no paths and clones nothing.
+ */
+function observerFor(label: string, plan: Plan, candidate: Plan | undefined, metrics: RouteMetrics | undefined, audit: AuditTrail | undefined): BatchObserver | undefined {
+  if (audit === undefined && candidate === undefined) return undefined;
+  const templater = audit && new PathTemplater(planDetectors(plan, candidate));
+  const onShadow =
+    candidate &&
+    ((result: ShadowResult, envelope: boolean) => {
+      if (!envelope) {
+        metrics?.shadowEvent(result.outcome);
+        audit?.shadowEvent(label, result.outcome);
+      }
+      for (const set of ['candidate', 'active'] as const) {
+        for (const d of result[set]) {
+          metrics?.shadowDifference(set, d.rule, d.n);
+          if (audit) audit.shadowDifference(label, set, d.rule, templater!.template(d.path), d.n);
+        }
+      }
+    });
+  return {
+    onFinding: audit && ((f) => audit.finding(label, f.ruleId, templater!.template(f.path))),
+    shadow: candidate && new ShadowRunner(candidate),
+    onShadow,
   };
 }

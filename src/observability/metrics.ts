@@ -1,0 +1,231 @@
+/**
+ * Prometheus metrics (prom-client), served at `GET /metrics` in the text format.
+ *
+ * Labels are low-cardinality and never values: the route *prefix* from the config (never the
+ * request path), the wire format, the handling kind, the status class, rule ids and Safe Harbor
+ * letters from the rule packs. Nothing a client sends becomes a label.
+ *
+ * Cheap when nobody scrapes: every label combination a request can hit is resolved once (per
+ * route, per rule index) into a prom-client child, so a request costs a few increments and two
+ * histogram observations; the vault size is read only when scraped.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+import type { Plan } from '../engine/plan';
+import type { Pseudonymizer } from '../vault/types';
+
+export type RequestKind = 'events' | 'passthrough' | 'respond' | 'unknown' | 'refused';
+export type EventOutcome = 'in' | 'forwarded' | 'dropped' | 'refused';
+export type ShadowOutcome = 'same' | 'different' | 'candidate_dropped' | 'active_dropped' | 'both_dropped';
+
+/** Per request: from a few hundred microseconds (one small event) up to a second (a huge batch). */
+const SCRUB_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+const UPSTREAM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** `phi_proxy_ruleset_info{hash}`: SHA-256 of the rule packs' YAML text, first 16 hex digits. */
+export function rulesetHash(files: readonly string[]): string {
+  const seen = new Set<string>();
+  const outer = createHash('sha256');
+  for (const file of files) {
+    const resolved = path.resolve(file);
+    if (seen.has(resolved)) continue;
+    seen.add(resolved);
+    outer.update(createHash('sha256').update(fs.readFileSync(resolved)).digest('hex') + '\n');
+  }
+  return outer.digest('hex').slice(0, 16);
+}
+
+function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
+}
+
+type CounterChild = ReturnType<Counter<string>['labels']>;
+type HistogramChild = ReturnType<Histogram<string>['labels']>;
+
+function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
+  return (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+}
+function histogram(registry: Registry, name: string, help: string, labelNames: string[], buckets: number[]): Histogram<string> {
+  return (registry.getSingleMetric(name) as Histogram<string> | undefined) ?? new Histogram({ name, help, labelNames, buckets, registers: [registry] });
+}
+
+/** What one running proxy contributes to collect-on-scrape gauges. */
+interface Attachment {
+  readonly pseudonymizers: readonly Pseudonymizer[];
+  readonly ruleset: string;
+  readonly shadowRuleset: string | undefined;
+}
+
+/** The metric families of one registry (one per process by default), shared by every proxy in it. */
+export class ProxyMetrics {
+  private static readonly byRegistry = new WeakMap<Registry, ProxyMetrics>();
+
+  /** The metrics in `registry` (default: prom-client's global registry), created once. */
+  static for(registry: Registry = defaultRegistry): ProxyMetrics {
+    let m = ProxyMetrics.byRegistry.get(registry);
+    if (m === undefined) ProxyMetrics.byRegistry.set(registry, (m = new ProxyMetrics(registry)));
+    return m;
+  }
+
+  readonly requests: Counter<string>;
+  readonly events: Counter<string>;
+  readonly findings: Counter<string>;
+  readonly scrubSeconds: Histogram<string>;
+  readonly upstreamSeconds: Histogram<string>;
+  readonly upstreamErrors: Counter<string>;
+  readonly reloads: Counter<string>;
+  readonly shadowDifferences: Counter<string>;
+  readonly shadowEvents: Counter<string>;
+  readonly auditErrors: Counter<string>;
+  private readonly attached = new Set<Attachment>();
+
+  private constructor(readonly registry: Registry) {
+    const attached = this.attached;
+    this.requests = counter(registry, 'phi_proxy_requests_total', 'Requests by route prefix, wire format, handling kind and status class.', ['route', 'format', 'kind', 'status_class']);
+    this.events = counter(registry, 'phi_proxy_events_total', 'Events received (in), forwarded, dropped (could not be scrubbed) and refused (whole request refused), per route and format.', ['route', 'format', 'outcome']);
+    this.findings = counter(registry, 'phi_proxy_findings_total', 'Changes the active rules made, per route, rule id, Safe Harbor identifier letter and action.', ['route', 'rule', 'identifier', 'action']);
+    this.scrubSeconds = histogram(registry, 'phi_proxy_scrub_duration_seconds', 'Time to scrub one request\'s events (and the shadow rules, when configured).', ['route', 'format'], SCRUB_BUCKETS);
+    this.upstreamSeconds = histogram(registry, 'phi_proxy_upstream_duration_seconds', 'Time from forwarding a request to finishing the response to the client.', ['route', 'format', 'kind'], UPSTREAM_BUCKETS);
+    this.upstreamErrors = counter(registry, 'phi_proxy_upstream_errors_total', 'Forwarded requests answered 502 (upstream unreachable, timed out, or itself answering 502).', ['route', 'format']);
+    this.reloads = counter(registry, 'phi_proxy_config_reloads_total', 'Config reloads by result. Hot reload does not exist yet: both stay 0.', ['result']);
+    this.shadowDifferences = counter(registry, 'phi_proxy_shadow_differences_total', 'Findings where the shadow (candidate) rules and the active rules disagree: set="candidate" counts a candidate rule that fired where the active set did not, set="active" the reverse.', ['route', 'set', 'rule']);
+    this.shadowEvents = counter(registry, 'phi_proxy_shadow_events_total', 'Events scrubbed by the shadow rules, by whether the output would differ from the active rules\' output.', ['route', 'outcome']);
+    this.auditErrors = counter(registry, 'phi_proxy_audit_write_errors_total', 'Audit trail lines that could not be written.', []);
+    for (const result of ['success', 'failure']) this.reloads.labels(result).inc(0);
+
+    if (registry.getSingleMetric('phi_proxy_vault_size') === undefined) {
+      new Gauge({
+        name: 'phi_proxy_vault_size',
+        help: 'Surrogate tokens in the token vault (read when scraped).',
+        registers: [registry],
+        collect() {
+          const vaults = new Set<Pseudonymizer>();
+          for (const a of attached) for (const p of a.pseudonymizers) if (p.size >= 0) vaults.add(p);
+          let size = 0;
+          for (const v of vaults) size += v.size;
+          this.set(size);
+        },
+      });
+      new Gauge({
+        name: 'phi_proxy_ruleset_info',
+        help: 'The active rule set: SHA-256 (first 16 hex digits) of its rule packs\' YAML text; value 1.',
+        labelNames: ['hash'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const a of attached) this.labels(a.ruleset).set(1);
+        },
+      });
+      new Gauge({
+        name: 'phi_proxy_shadow_ruleset_info',
+        help: 'The shadow (candidate) rule set, when configured: SHA-256 (first 16 hex digits) of its rule packs\' YAML text; value 1.',
+        labelNames: ['hash'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const a of attached) if (a.shadowRuleset !== undefined) this.labels(a.shadowRuleset).set(1);
+        },
+      });
+    }
+  }
+
+  /** A running proxy's vaults and rule-set hashes, reported until `detach`. */
+  attach(pseudonymizers: readonly Pseudonymizer[], ruleset: string, shadowRuleset: string | undefined): () => void {
+    const a: Attachment = { pseudonymizers, ruleset, shadowRuleset };
+    this.attached.add(a);
+    return () => this.attached.delete(a);
+  }
+
+  route(route: string, format: string): RouteMetrics {
+    return new RouteMetrics(this, route, format);
+  }
+
+  /** For requests that matched no route. */
+  request(route: string, format: string, kind: RequestKind, status: number): void {
+    this.requests.labels(route, format, kind, statusClass(status)).inc();
+  }
+}
+
+/** One route's label children, resolved once. */
+export class RouteMetrics {
+  private readonly requestChildren = new Map<string, CounterChild>();
+  private readonly eventChildren: Record<EventOutcome, CounterChild>;
+  private readonly scrubChild: HistogramChild;
+  private readonly upstreamChildren: Record<'events' | 'passthrough', HistogramChild>;
+  private readonly upstreamErrorChild: CounterChild;
+  /** Per plan, the findings child of each rule index (created the first time the rule fires). */
+  private readonly findingChildren = new WeakMap<Plan, (CounterChild | undefined)[]>();
+  private readonly shadowChildren = new Map<string, CounterChild>();
+
+  constructor(private readonly m: ProxyMetrics, readonly route: string, readonly format: string) {
+    const events = m.events;
+    this.eventChildren = {
+      in: events.labels(route, format, 'in'),
+      forwarded: events.labels(route, format, 'forwarded'),
+      dropped: events.labels(route, format, 'dropped'),
+      refused: events.labels(route, format, 'refused'),
+    };
+    this.scrubChild = m.scrubSeconds.labels(route, format);
+    this.upstreamChildren = { events: m.upstreamSeconds.labels(route, format, 'events'), passthrough: m.upstreamSeconds.labels(route, format, 'passthrough') };
+    this.upstreamErrorChild = m.upstreamErrors.labels(route, format);
+    // Zero series from the start, so rate() and absent() behave before the first event.
+    for (const child of [...Object.values(this.eventChildren), this.upstreamErrorChild]) child.inc(0);
+  }
+
+  request(kind: RequestKind, status: number): void {
+    const cls = statusClass(status);
+    const key = `${kind} ${cls}`;
+    let child = this.requestChildren.get(key);
+    if (child === undefined) this.requestChildren.set(key, (child = this.m.requests.labels(this.route, this.format, kind, cls)));
+    child.inc();
+  }
+
+  events(eventsIn: number, forwarded: number, dropped: number): void {
+    this.eventChildren.in.inc(eventsIn);
+    if (forwarded > 0) this.eventChildren.forwarded.inc(forwarded);
+    if (dropped > 0) this.eventChildren.dropped.inc(dropped);
+  }
+
+  refused(events: number): void {
+    this.eventChildren.in.inc(events);
+    this.eventChildren.refused.inc(events);
+  }
+
+  /** `counts[rule.index]` as scrubBatch returns them. */
+  findings(plan: Plan, counts: Uint32Array): void {
+    let children = this.findingChildren.get(plan);
+    if (children === undefined) this.findingChildren.set(plan, (children = new Array(plan.rules.length)));
+    for (let i = 0; i < counts.length; i++) {
+      const n = counts[i]!;
+      if (n === 0) continue;
+      let child = children[i];
+      if (child === undefined) {
+        const rule = plan.rules[i]!;
+        child = children[i] = this.m.findings.labels(this.route, rule.id, rule.identifier ?? 'none', rule.action);
+      }
+      child.inc(n);
+    }
+  }
+
+  scrubbed(started: bigint): void {
+    this.scrubChild.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  upstreamDone(kind: 'events' | 'passthrough', started: bigint, status: number): void {
+    this.upstreamChildren[kind].observe(Number(process.hrtime.bigint() - started) / 1e9);
+    if (status === 502) this.upstreamErrorChild.inc();
+  }
+
+  shadowDifference(set: 'candidate' | 'active', ruleId: string, n: number): void {
+    const key = `${set} ${ruleId}`;
+    let child = this.shadowChildren.get(key);
+    if (child === undefined) this.shadowChildren.set(key, (child = this.m.shadowDifferences.labels(this.route, set, ruleId)));
+    child.inc(n);
+  }
+
+  shadowEvent(outcome: ShadowOutcome): void {
+    this.m.shadowEvents.labels(this.route, outcome).inc();
+  }
+}

@@ -84,7 +84,7 @@ async function serveHere(configFile: string | undefined, overrides: Overrides, i
   let proxy;
   try {
     const logDestination = worker !== undefined ? workerLogStream(io.stdout, worker) : io.stdout;
-    proxy = await startProxy({ configFile, overrides, sinkOutput: io.stdout, logDestination });
+    proxy = await startProxy({ configFile, overrides, sinkOutput: io.stdout, logDestination, watch: true });
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.message.split('\n')) io.stderr.write(`${line}\n`);
@@ -112,5 +112,8 @@ async function serveHere(configFile: string | undefined, overrides: Overrides, i
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    // SIGHUP: re-read config and rules (file changes are picked up by themselves too).
+    const reload = () => running.reload('SIGHUP');
+    process.on('SIGHUP', reload);
   });
 }

@@ -203,6 +203,11 @@ export class AuditTrail {
   private readonly differences: Counts = new Map();
   private readonly shadowEvents: Counts = new Map();
 
+  /** After a hot reload: later lines carry the new rule-set hash. */
+  setRuleset(ruleset: string): void {
+    this.options.ruleset = ruleset;
+  }
+
   constructor(private readonly options: AuditOptions) {
     this.file = path.resolve(options.file);
     this.windowMs = (options.windowSeconds ?? DEFAULT_WINDOW_SECONDS) * 1000;

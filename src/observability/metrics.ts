@@ -89,7 +89,7 @@ export class ProxyMetrics {
     this.scrubSeconds = histogram(registry, 'phi_proxy_scrub_duration_seconds', 'Time to scrub one request\'s events (and the shadow rules, when configured).', ['route', 'format'], SCRUB_BUCKETS);
     this.upstreamSeconds = histogram(registry, 'phi_proxy_upstream_duration_seconds', 'Time from forwarding a request to finishing the response to the client.', ['route', 'format', 'kind'], UPSTREAM_BUCKETS);
     this.upstreamErrors = counter(registry, 'phi_proxy_upstream_errors_total', 'Forwarded requests answered 502 (upstream unreachable, timed out, or itself answering 502).', ['route', 'format']);
-    this.reloads = counter(registry, 'phi_proxy_config_reloads_total', 'Config reloads by result. Hot reload does not exist yet: both stay 0.', ['result']);
+    this.reloads = counter(registry, 'phi_proxy_config_reloads_total', 'Config and rule reloads by result (file change or SIGHUP); a failure keeps the running rules.', ['result']);
     this.shadowDifferences = counter(registry, 'phi_proxy_shadow_differences_total', 'Findings where the shadow (candidate) rules and the active rules disagree: set="candidate" counts a candidate rule that fired where the active set did not, set="active" the reverse.', ['route', 'set', 'rule']);
     this.shadowEvents = counter(registry, 'phi_proxy_shadow_events_total', 'Events scrubbed by the shadow rules, by whether the output would differ from the active rules\' output.', ['route', 'outcome']);
     this.auditErrors = counter(registry, 'phi_proxy_audit_write_errors_total', 'Audit trail lines that could not be written.', []);

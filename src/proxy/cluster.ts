@@ -166,6 +166,10 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
 
     process.once('SIGTERM', () => stop(0, 'SIGTERM'));
     process.once('SIGINT', () => stop(0, 'SIGINT'));
+    // Each worker reloads its own rules; the primary only passes SIGHUP on.
+    process.on('SIGHUP', () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+    });
 
     logger.info({ workers: options.workers }, 'starting workers');
     for (let i = 0; i < options.workers; i++) fork();

@@ -15,7 +15,9 @@ import type { Registry } from 'prom-client';
 import { loadConfig, loadRulePacks, vendorRulesFile, type LoadedConfig, type LoadedRulePack } from '../config/load';
 import { compilePlan } from '../engine/compile';
 import type { Plan } from '../engine/plan';
-import { PhiError, ScrubError } from '../errors';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, formatIssue, PhiError, ScrubError } from '../errors';
 import { formatFor } from '../formats/index';
 import type { Handling, WireFormat } from '../formats/types';
 import { AuditTrail, PathTemplater, planDetectors } from '../observability/audit';
@@ -37,6 +39,8 @@ export interface ProxyOptions {
   sinkOutput?: Writable;
   /** Where logs go (default: standard output). */
   logDestination?: Writable;
+  /** Watch the config and rule files and reload on change (serve does; SIGHUP reloads too). */
+  watch?: boolean;
   /** A compiled plan to use instead of compiling the config's rules (tests). */
   plan?: Plan;
   /** Where metrics are registered (default: prom-client's global registry, one per process). */
@@ -50,6 +54,8 @@ export interface RunningProxy {
   readonly plan: Plan;
   /** SHA-256 (first 16 hex digits) of the active rule packs' YAML text (`phi_proxy_ruleset_info`). */
   readonly rulesetHash: string;
+  /** Re-reads config and rules and swaps them in if valid; false (old rules kept) otherwise. */
+  reload(trigger?: string): boolean;
   /** The audit trail's live file, when `audit.path` is set. */
   readonly auditFile: string | undefined;
   /** Stops accepting, lets in-flight requests finish, then closes (and flushes the audit trail). */
@@ -110,43 +116,44 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const env = options.env ?? process.env;
   const config = loadConfig(options.configFile);
   const settings = resolveSettings(config, envOverrides(env), options.overrides ?? {});
-  const plan = options.plan ?? compilePlan(config, { env });
+  let plan = options.plan ?? compilePlan(config, { env });
   const vault = plan.pseudonymizers.find((p) => p.size >= 0);
   /**
    * A route's rules: its own `rules`, else the format's shipped pack (its vendor fields) before
    * the config's packs. One vault for all, so a person has one surrogate across SDKs.
    */
   /** A route's packs: its own `rules`, else its format's pack before `base`; undefined: just `base`. */
-  const routePacks = (route: RouteSettings, own: readonly string[] | undefined, base: LoadedRulePack[]): LoadedRulePack[] | undefined => {
+  const routePacks = (cfg: LoadedConfig, route: RouteSettings, own: readonly string[] | undefined, base: LoadedRulePack[]): LoadedRulePack[] | undefined => {
     const vendor = own === undefined ? vendorRulesFile(route.format) : undefined;
     if (own === undefined && vendor === undefined) return undefined;
-    return own !== undefined ? loadRulePacks(own, config.baseDir) : [...loadRulePacks([vendor!], config.baseDir), ...base];
+    return own !== undefined ? loadRulePacks(own, cfg.baseDir) : [...loadRulePacks([vendor!], cfg.baseDir), ...base];
   };
-  const planFor = (route: RouteSettings): { plan: Plan; files: string[] } => {
-    const packs = routePacks(route, route.rules, config.packs);
-    const files = (packs ?? config.packs).map((p) => p.file);
+  const planFor = (cfg: LoadedConfig, main: Plan, route: RouteSettings): { plan: Plan; files: string[] } => {
+    const own = cfg.spec.routes?.find((r) => r.prefix.replace(/\/+$/, '') === route.prefix)?.rules ?? route.rules;
+    const packs = routePacks(cfg, route, own, cfg.packs);
+    const files = (packs ?? cfg.packs).map((p) => p.file);
     if (options.plan) return { plan: options.plan, files };
-    if (packs === undefined) return { plan, files };
-    return { plan: compilePlan({ ...config, packs }, { env, vault }), files };
+    if (packs === undefined) return { plan: main, files };
+    return { plan: compilePlan({ ...cfg, packs }, { env, vault }), files };
   };
   /**
    * A route's candidate (shadow) rules: the route's own `shadow.rules`, else the top-level
    * `shadow.rules` standing in for the config's `rules` (so only for routes without their own).
    */
-  const topShadowPacks = config.spec.shadow ? loadRulePacks(config.spec.shadow.rules, config.baseDir) : undefined;
-  const shadowFor = (route: RouteSettings): { plan: Plan; files: string[] } | undefined => {
-    const spec = config.spec.routes?.find((r) => r.prefix.replace(/\/+$/, '') === route.prefix);
+  const shadowFor = (cfg: LoadedConfig, route: RouteSettings): { plan: Plan; files: string[] } | undefined => {
+    const topShadowPacks = cfg.spec.shadow ? loadRulePacks(cfg.spec.shadow.rules, cfg.baseDir) : undefined;
+    const spec = cfg.spec.routes?.find((r) => r.prefix.replace(/\/+$/, '') === route.prefix);
     let packs: LoadedRulePack[] | undefined;
-    if (spec?.shadow) packs = loadRulePacks(spec.shadow.rules, config.baseDir);
-    else if (topShadowPacks !== undefined && route.rules === undefined) packs = routePacks(route, undefined, topShadowPacks) ?? topShadowPacks;
+    if (spec?.shadow) packs = loadRulePacks(spec.shadow.rules, cfg.baseDir);
+    else if (topShadowPacks !== undefined && route.rules === undefined) packs = routePacks(cfg, route, undefined, topShadowPacks) ?? topShadowPacks;
     if (packs === undefined) return undefined;
-    return { plan: compilePlan({ ...config, packs } as LoadedConfig, { env, vault }), files: packs.map((p) => p.file) };
+    return { plan: compilePlan({ ...cfg, packs } as LoadedConfig, { env, vault }), files: packs.map((p) => p.file) };
   };
   const logger = pino({ level: settings.logLevel, base: { service: 'phi-proxy' } }, options.logDestination ?? process.stdout);
   const metrics = config.spec.metrics?.enabled === false ? undefined : ProxyMetrics.for(options.metricsRegistry);
 
   // Compile every route's rules (and candidates) first: the rule-set hashes go into the audit trail.
-  const compiled = settings.routes.map((route) => ({ route, active: planFor(route), shadow: shadowFor(route) }));
+  const compiled = settings.routes.map((route) => ({ route, active: planFor(config, plan, route), shadow: shadowFor(config, route) }));
   const ruleset = rulesetHash(compiled.flatMap((c) => c.active.files));
   const shadowed = compiled.filter((c) => c.shadow !== undefined);
   const shadowRuleset = shadowed.length > 0 ? rulesetHash(shadowed.flatMap((c) => c.shadow!.files)) : undefined;
@@ -156,7 +163,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   });
 
   const sinks = new Map<string, Sink>();
-  const routes: RouteRuntime[] = [];
+  /** Replaced whole by a reload; each request reads it once, so none sees half-loaded rules. */
+  let routes: RouteRuntime[] = [];
   for (const { route, active, shadow } of compiled) {
     let upstream = route.upstream;
     if (upstream === undefined) {
@@ -180,7 +188,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       observer: observerFor(label, active.plan, shadow?.plan, routeMetrics, audit),
     });
   }
-  const detachMetrics = metrics?.attach(
+  let detachMetrics = metrics?.attach(
     [...new Set(routes.flatMap((r) => r.plan.pseudonymizers).concat(compiled.flatMap((c) => c.shadow?.plan.pseudonymizers ?? [])))],
     ruleset,
     shadowRuleset,
@@ -193,6 +201,10 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     return f;
   };
   const limits = { maxDecodedBytes: settings.maxDecodedBytes };
+
+  let reloadStatus: { ok: boolean; at: string; reloads: number; ruleset: string; errors?: string[] } = {
+    ok: true, at: new Date().toISOString(), reloads: 0, ruleset,
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -208,6 +220,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       ...(shadowRuleset !== undefined ? { shadow_ruleset: shadowRuleset } : {}),
       vault: plan.pseudonymizers.reduce((n, p) => n + Math.max(0, p.size), 0),
       routes: routes.map((r) => ({ prefix: r.settings.prefix || '/', format: r.settings.format, upstream: r.settings.upstream ? 'configured' : 'inspection sink' })),
+      reload: reloadStatus,
     });
   });
 
@@ -250,8 +263,9 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       const rawUrl = req.originalUrl;
       const q = rawUrl.indexOf('?');
       const path = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
-      const matched = SAFE_PATH.test(path) && !path.includes('//') && !path.includes('/..') ? routeFor(routes.map((r) => r.settings), path) : undefined;
-      runtime = matched ? routes.find((r) => r.settings === matched.route) : undefined;
+      const current = routes; // this request's rules, whatever a reload does meanwhile
+      const matched = SAFE_PATH.test(path) && !path.includes('//') && !path.includes('/..') ? routeFor(current.map((r) => r.settings), path) : undefined;
+      runtime = matched ? current.find((r) => r.settings === matched.route) : undefined;
       if (!matched || !runtime) {
         entry.kind = 'unknown';
         sendJson(res, 404, { error: 'unknown path' });
@@ -360,14 +374,89 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
   logger.info({ port, host: settings.host, mode: plan.mode, rules: plan.rules.length, routes: routes.map((r) => ({ prefix: r.settings.prefix || '/', format: r.settings.format, upstream: r.settings.upstream ? 'configured' : 'inspection sink' })) }, 'phi-proxy listening');
 
+  /**
+   * Hot reload: re-read the config and every rule pack, compile them all, and only then swap
+   * the routes' plans in one assignment. An invalid edit keeps the running rules, logs each
+   * problem as file:line:column, and shows in /readyz. Routes (prefixes, upstreams, formats)
+   * and listen settings are read at start only: changing them needs a restart.
+   */
+  let activeRuleset = ruleset;
+  const reload = (trigger: string): boolean => {
+    try {
+      if (options.plan) return false;
+      const next = loadConfig(options.configFile);
+      const main = compilePlan(next, { env, vault });
+      const rebuilt = routes.map((r) => {
+        const active = planFor(next, main, r.settings);
+        const shadow = shadowFor(next, r.settings);
+        return { route: { ...r, plan: active.plan, observer: observerFor(r.label, active.plan, shadow?.plan, r.metrics, audit) }, files: [...active.files, ...(shadow?.files ?? [])] };
+      });
+      routes = rebuilt.map((b) => b.route);
+      plan = main;
+      activeRuleset = rulesetHash(rebuilt.flatMap((b) => b.files));
+      audit?.setRuleset(activeRuleset);
+      detachMetrics?.();
+      detachMetrics = metrics?.attach([...new Set(routes.flatMap((r) => r.plan.pseudonymizers))], activeRuleset, shadowRuleset);
+      metrics?.reloads.labels('success').inc();
+      reloadStatus = { ok: true, at: new Date().toISOString(), reloads: reloadStatus.reloads + 1, ruleset: activeRuleset };
+      logger.info({ trigger, ruleset: activeRuleset, rules: plan.rules.length }, 'rules reloaded');
+      watch(next, rebuilt.flatMap((b) => b.files));
+      return true;
+    } catch (err) {
+      const issues = err instanceof ConfigError ? err.issues.map(formatIssue) : [`${(err as Error)?.name ?? 'error'}: reload failed`];
+      metrics?.reloads.labels('failure').inc();
+      reloadStatus = { ok: false, at: new Date().toISOString(), reloads: reloadStatus.reloads, ruleset: activeRuleset, errors: issues };
+      for (const issue of issues) logger.error({ trigger }, `reload refused, running rules kept: ${issue}`);
+      return false;
+    }
+  };
+
+  // Watch the directories (editors and ConfigMaps replace files by rename, which a file watch misses).
+  let watchers: fs.FSWatcher[] = [];
+  let debounce: NodeJS.Timeout | undefined;
+  const watch = (cfg: LoadedConfig, files: readonly string[]): void => {
+    if (!options.watch) return;
+    for (const w of watchers) w.close();
+    const wanted = [...new Set([...(cfg.file ? [path.resolve(cfg.file)] : []), ...files.map((f) => path.resolve(f))])];
+    const byDir = new Map<string, Set<string>>();
+    for (const file of wanted) {
+      const dir = path.dirname(file);
+      if (!byDir.has(dir)) byDir.set(dir, new Set());
+      byDir.get(dir)!.add(path.basename(file));
+    }
+    watchers = [...byDir].flatMap(([dir, names]) => {
+      try {
+        const w = fs.watch(dir, (_event, name) => {
+          // Kubernetes ConfigMaps swap a `..data` symlink: any change in the directory counts.
+          if (name !== null && !names.has(String(name)) && !String(name).startsWith('..')) return;
+          clearTimeout(debounce);
+          debounce = setTimeout(() => reload('file change'), 250);
+        });
+        w.unref();
+        return [w];
+      } catch {
+        logger.warn({ dir: path.basename(dir) }, 'cannot watch a rules directory; reload with SIGHUP');
+        return [];
+      }
+    });
+  };
+  watch(config, compiled.flatMap((c) => [...c.active.files, ...(c.shadow?.files ?? [])]));
+
   return {
     url: `http://${host}:${port}`,
     port,
     settings,
-    plan,
-    rulesetHash: ruleset,
+    get plan() {
+      return plan;
+    },
+    reload: (trigger = 'request') => reload(trigger),
+    get rulesetHash() {
+      return activeRuleset;
+    },
     auditFile: audit?.file,
     close: async () => {
+      for (const w of watchers) w.close();
+      clearTimeout(debounce);
       logger.info('draining: no new connections, finishing in-flight requests');
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { InputError } from '../errors';
-import { decodeUtf8, firstChar, gunzipLimited, isGzip, isPlainObject, parseJsonText } from './codec';
+import { decodeUtf8, firstChar, isPlainObject, parseJsonText, decodeBodyBytes } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, ResponseRewriter, WireFormat } from './types';
 
 const V2_PATHS = /^\/(?:2\/httpapi|batch)\/?$/;
@@ -43,19 +43,7 @@ type Gzip = 'content-encoding' | 'magic' | 'none';
 
 function bodyText(req: IncomingRequest, limits: DecodeLimits): { text: string; gzip: Gzip } {
   if (req.body.length === 0) throw new InputError('empty body');
-  let bytes = req.body;
-  let gzip: Gzip = 'none';
-  const contentEncoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  if (contentEncoding === 'gzip') {
-    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-    gzip = 'content-encoding';
-  } else if (contentEncoding !== '' && contentEncoding !== 'identity') {
-    throw new InputError(`unsupported content-encoding ${contentEncoding.slice(0, 20)}`, 415);
-  } else if (isGzip(bytes)) {
-    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-    gzip = 'magic';
-  }
-  if (bytes.length > limits.maxDecodedBytes) throw new InputError(`decoded body exceeds ${limits.maxDecodedBytes} bytes`, 413);
+  const { bytes, gzip } = decodeBodyBytes(req, limits);
   return { text: decodeUtf8(bytes), gzip };
 }
 

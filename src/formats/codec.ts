@@ -5,6 +5,7 @@
 import * as zlib from 'node:zlib';
 import LZString from 'lz-string';
 import { InputError } from '../errors';
+import type { DecodeLimits, IncomingRequest } from './types';
 
 export function isGzip(body: Buffer): boolean {
   return body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
@@ -74,4 +75,29 @@ export function firstChar(text: string): string {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** How a body was compressed: by header, by magic bytes only, or not at all. */
+export type GzipSignal = 'content-encoding' | 'magic' | 'none';
+
+/**
+ * The body's bytes, gunzipped (bounded) when Content-Encoding says gzip or, with `magic`, when
+ * the bytes start with gzip's magic (SDKs mislabel). Any other encoding is refused without
+ * quoting the header (it would reach the logs).
+ */
+export function decodeBodyBytes(req: IncomingRequest, limits: DecodeLimits, options: { magic?: boolean } = {}): { bytes: Buffer; gzip: GzipSignal } {
+  let bytes = req.body;
+  let gzip: GzipSignal = 'none';
+  const contentEncoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (contentEncoding === 'gzip') {
+    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
+    gzip = 'content-encoding';
+  } else if (contentEncoding !== '' && contentEncoding !== 'identity') {
+    throw new InputError('unsupported content-encoding (gzip or none)', 415);
+  } else if (options.magic !== false && isGzip(bytes)) {
+    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
+    gzip = 'magic';
+  }
+  if (bytes.length > limits.maxDecodedBytes) throw new InputError(`decoded body exceeds ${limits.maxDecodedBytes} bytes`, 413);
+  return { bytes, gzip };
 }

@@ -22,7 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors';
-import { decodeUtf8, gunzipLimited, isPlainObject, parseJsonText } from './codec';
+import { decodeUtf8, isPlainObject, parseJsonText, decodeBodyBytes } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, WireFormat } from './types';
 
 const COLLECT_PATH = /^\/g\/collect\/?$/;
@@ -302,13 +302,7 @@ function collectBatch(req: IncomingRequest, limits: DecodeLimits): DecodedBatch 
 }
 
 function decodeBody(req: IncomingRequest, limits: DecodeLimits): Buffer {
-  const contentEncoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  let bytes = req.body;
-  if (contentEncoding === 'gzip') bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-  else if (contentEncoding !== '' && contentEncoding !== 'identity') {
-    throw new InputError(`unsupported content-encoding ${contentEncoding.slice(0, 20)}`, 415);
-  }
-  if (bytes.length > limits.maxDecodedBytes) throw new InputError(`decoded body exceeds ${limits.maxDecodedBytes} bytes`, 413);
+  const { bytes } = decodeBodyBytes(req, limits, { magic: false });
   return bytes;
 }
 

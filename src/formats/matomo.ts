@@ -232,7 +232,7 @@ function bulkBatch(req: IncomingRequest, text: string): DecodedBatch {
 function trackerRequest(req: IncomingRequest, limits: DecodeLimits): DecodedBatch {
   if (req.method === 'GET') return queryBatch(req);
   const contentEncoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  if (contentEncoding !== '' && contentEncoding !== 'identity') throw new InputError(`unsupported content-encoding ${contentEncoding.slice(0, 20)}`, 415);
+  if (contentEncoding !== '' && contentEncoding !== 'identity') throw new InputError('unsupported content-encoding (none accepted)', 415);
   if (req.body.length > limits.maxDecodedBytes) throw new InputError(`decoded body exceeds ${limits.maxDecodedBytes} bytes`, 413);
   const text = decodeUtf8(req.body);
   const first = firstChar(text);

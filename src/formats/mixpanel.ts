@@ -13,7 +13,7 @@
  */
 import * as zlib from 'node:zlib';
 import { InputError } from '../errors';
-import { decodeBase64Text, decodeUtf8, encodeBase64Text, firstChar, gunzipLimited, isGzip, isPlainObject, parseJsonText } from './codec';
+import { decodeBase64Text, decodeUtf8, encodeBase64Text, firstChar, isPlainObject, parseJsonText, decodeBodyBytes } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, WireFormat } from './types';
 
 const EVENT_PATHS = /^\/(?:track|engage|groups|import)\/?$/;
@@ -98,19 +98,7 @@ function decodeData(data: string, limits: DecodeLimits): { json: unknown; inner:
 
 function bodyText(req: IncomingRequest, limits: DecodeLimits): { text: string; gzip: Gzip } {
   if (req.body.length === 0) throw new InputError('empty body');
-  let bytes = req.body;
-  let gzip: Gzip = 'none';
-  const contentEncoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  if (contentEncoding === 'gzip') {
-    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-    gzip = 'content-encoding';
-  } else if (contentEncoding !== '' && contentEncoding !== 'identity') {
-    throw new InputError(`unsupported content-encoding ${contentEncoding.slice(0, 20)}`, 415);
-  } else if (isGzip(bytes)) {
-    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-    gzip = 'magic';
-  }
-  if (bytes.length > limits.maxDecodedBytes) throw new InputError(`decoded body exceeds ${limits.maxDecodedBytes} bytes`, 413);
+  const { bytes, gzip } = decodeBodyBytes(req, limits);
   return { text: decodeUtf8(bytes), gzip };
 }
 

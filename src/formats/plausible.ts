@@ -20,7 +20,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { InputError, KeyError } from '../errors';
-import { decodeUtf8, gunzipLimited, isPlainObject, parseJsonText } from './codec';
+import { decodeUtf8, isPlainObject, parseJsonText, decodeBodyBytes } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, WireFormat } from './types';
 
 const EVENT_PATH = /^\/api\/event\/?$/;
@@ -94,13 +94,7 @@ export function pseudonymousIp(key: Buffer, clientIp: string, now: Date): string
 
 function decodeBody(req: IncomingRequest, limits: DecodeLimits): Record<string, unknown> {
   if (req.body.length === 0) throw new InputError('empty body');
-  const contentEncoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  let bytes = req.body;
-  if (contentEncoding === 'gzip') bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-  else if (contentEncoding !== '' && contentEncoding !== 'identity') {
-    throw new InputError(`unsupported content-encoding ${contentEncoding.slice(0, 20)}`, 415);
-  }
-  if (bytes.length > limits.maxDecodedBytes) throw new InputError(`decoded body exceeds ${limits.maxDecodedBytes} bytes`, 413);
+  const { bytes } = decodeBodyBytes(req, limits, { magic: false });
   const json = parseJsonText(decodeUtf8(bytes));
   if (!isPlainObject(json)) throw new InputError('plausible event is not a JSON object');
   return json;

@@ -14,7 +14,7 @@
  */
 import * as zlib from 'node:zlib';
 import { InputError } from '../errors';
-import { decodeUtf8, firstChar, gunzipLimited, isGzip, isPlainObject, parseJsonText } from './codec';
+import { decodeUtf8, firstChar, isPlainObject, parseJsonText, decodeBodyBytes } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, ResponseRewriter, WireFormat } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -35,19 +35,7 @@ export interface SpecBody {
  */
 export function decodeSpecBody(req: IncomingRequest, limits: DecodeLimits): SpecBody {
   if (req.body.length === 0) throw new InputError('empty body');
-  let bytes = req.body;
-  let gzip: SpecGzip = 'none';
-  const contentEncoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  if (contentEncoding === 'gzip') {
-    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-    gzip = 'content-encoding';
-  } else if (contentEncoding !== '' && contentEncoding !== 'identity') {
-    throw new InputError(`unsupported content-encoding ${contentEncoding.slice(0, 20)}`, 415);
-  } else if (isGzip(bytes)) {
-    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-    gzip = 'magic';
-  }
-  if (bytes.length > limits.maxDecodedBytes) throw new InputError(`decoded body exceeds ${limits.maxDecodedBytes} bytes`, 413);
+  const { bytes, gzip } = decodeBodyBytes(req, limits);
   const text = decodeUtf8(bytes);
   if (firstChar(text) !== '{') throw new InputError('body is not a JSON object');
   const json = parseJsonText(text);

@@ -15,7 +15,7 @@
  */
 import * as zlib from 'node:zlib';
 import { InputError } from '../errors';
-import { decodeBase64Text, decodeUtf8, gunzipLimited, isGzip, isPlainObject, parseJsonText } from './codec';
+import { decodeBase64Text, decodeUtf8, isPlainObject, parseJsonText, decodeBodyBytes } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, WireFormat } from './types';
 
 const TP2_PATH = /^\/com\.snowplowanalytics\.snowplow\/tp2\/?$/;
@@ -111,19 +111,7 @@ export function serializeQuery(params: Record<string, string>): string {
 
 function tp2Batch(req: IncomingRequest, limits: DecodeLimits): DecodedBatch {
   if (req.body.length === 0) throw new InputError('empty body');
-  let bytes = req.body;
-  let gzip: 'content-encoding' | 'magic' | 'none' = 'none';
-  const contentEncoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  if (contentEncoding === 'gzip') {
-    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-    gzip = 'content-encoding';
-  } else if (contentEncoding !== '' && contentEncoding !== 'identity') {
-    throw new InputError(`unsupported content-encoding ${contentEncoding.slice(0, 20)}`, 415);
-  } else if (isGzip(bytes)) {
-    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-    gzip = 'magic';
-  }
-  if (bytes.length > limits.maxDecodedBytes) throw new InputError(`decoded body exceeds ${limits.maxDecodedBytes} bytes`, 413);
+  const { bytes, gzip } = decodeBodyBytes(req, limits);
   const json = parseJsonText(decodeUtf8(bytes));
   if (!isPlainObject(json)) throw new InputError('tp2 body is not a payload_data object');
   const { schema, data, ...rest } = json;

@@ -140,9 +140,13 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
     };
 
     cluster.on('exit', (worker, code, signal) => {
+      const wasListening = listening.has(worker.id);
       listening.delete(worker.id);
       if (stopping) {
-        if (code !== 0) exitCode = Math.max(exitCode, 1);
+        // Told to stop before it had installed its handler (still starting): it had nothing in
+        // flight, so dying by that SIGTERM is a clean stop, not a failure.
+        const stoppedWhileStarting = code === null && signal === 'SIGTERM' && !wasListening;
+        if (code !== 0 && !stoppedWhileStarting) exitCode = Math.max(exitCode, 1);
         logger.info({ worker: worker.id, code, signal }, 'worker exited');
         finish();
         return;

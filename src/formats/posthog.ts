@@ -9,7 +9,7 @@
 import * as zlib from 'node:zlib';
 import { InputError } from '../errors';
 import {
-  decodeBase64Text, decodeUtf8, decompressLz64, encodeBase64Text, firstChar, gunzipLimited, isGzip, isPlainObject, parseJsonText,
+  decodeBase64Text, decodeUtf8, decompressLz64, encodeBase64Text, firstChar, gunzipLimited, isPlainObject, parseJsonText, decodeBodyBytes, type GzipSignal,
 } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, WireFormat } from './types';
 
@@ -45,7 +45,6 @@ const ALLOWED_QUERY: ReadonlyMap<string, RegExp> = new Map([
 
 const OK: LocalResponse = { status: 200, body: '{"status":1}', contentType: 'application/json' };
 
-type GzipSignal = 'content-encoding' | 'magic' | 'none';
 type Wrapper = 'raw' | 'form' | 'get';
 type Inner = 'json' | 'base64' | 'lz64';
 
@@ -82,19 +81,12 @@ function decodePayload(req: IncomingRequest, limits: DecodeLimits): { json: unkn
   }
   if (req.body.length === 0) throw new InputError('empty body');
 
-  let bytes = req.body;
-  let gzip: GzipSignal = 'none';
-  const contentEncoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
-  if (contentEncoding === 'gzip') {
-    bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
-    gzip = 'content-encoding';
-  } else if (contentEncoding !== '' && contentEncoding !== 'identity') {
-    throw new InputError('unsupported content-encoding (gzip or none)', 415);
-  } else if (isGzip(bytes) || compression === 'gzip-js' || compression === 'gzip') {
+  let { bytes, gzip } = decodeBodyBytes(req, limits);
+  // Older posthog-js says gzip in the query (`compression=gzip-js`) rather than by header.
+  if (gzip === 'none' && (compression === 'gzip-js' || compression === 'gzip')) {
     bytes = gunzipLimited(bytes, limits.maxDecodedBytes);
     gzip = 'magic';
   }
-  if (bytes.length > limits.maxDecodedBytes) throw new InputError(`decoded body exceeds ${limits.maxDecodedBytes} bytes`, 413);
   const text = decodeUtf8(bytes);
 
   const contentType = String(req.headers['content-type'] ?? '').toLowerCase();

@@ -173,6 +173,20 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Deeper events are refused (not forwarded). */
       max_depth: z.number().int().min(1).max(10000).optional(),
+      /** Longest string value or property name, in characters; an event holding a longer one is dropped. */
+      max_string_length: z.number().int().min(64).optional(),
+      /** Most properties in one object; an event with a wider object is dropped. */
+      max_keys: z.number().int().min(8).optional(),
+      /** Most events in one request; a larger batch is refused (413) so the SDK can split it. */
+      max_events_per_batch: z.number().int().min(1).optional(),
+      /** Largest request head (request line and headers), in bytes; beyond it the answer is 431. */
+      max_header_bytes: z.number().int().min(1024).max(1048576).optional(),
+      /** Most open client connections; more are closed at once (connection floods). */
+      max_connections: z.number().int().min(1).optional(),
+      /** A client must finish sending its headers within this time (slowloris), in milliseconds. */
+      headers_timeout_ms: z.number().int().min(100).optional(),
+      /** A client must finish sending its whole request within this time, in milliseconds. */
+      request_timeout_ms: z.number().int().min(100).optional(),
       /** Largest request body as received, in bytes. */
       max_body_bytes: z.number().int().min(1024).optional(),
       /** Largest body after gunzip/base64/lz-string, in bytes (gzip bombs stop here). */

@@ -28,6 +28,9 @@ const FIELD_MARKERS: Record<SafeHarborLetter, string> = {
 const GENERALIZABLE: ReadonlySet<IdentifierKind> = new Set(['zip', 'date', 'age', 'ip']);
 
 export const DEFAULT_MAX_DEPTH = 64;
+/** Generous for stack traces and autocapture chains, small enough that no string stalls a detector pass. */
+export const DEFAULT_MAX_STRING_LENGTH = 256 * 1024;
+export const DEFAULT_MAX_KEYS = 5_000;
 export const DEFAULT_VAULT_PATH = '.phi-proxy/vault.jsonl';
 
 export interface CompileOptions {
@@ -229,6 +232,8 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
     scopedBindings,
     pseudonymizers,
     maxDepth: config.spec.limits?.max_depth ?? DEFAULT_MAX_DEPTH,
+    maxStringLength: config.spec.limits?.max_string_length ?? DEFAULT_MAX_STRING_LENGTH,
+    maxKeys: config.spec.limits?.max_keys ?? DEFAULT_MAX_KEYS,
     detectorIds: Object.freeze([...new Set(rules.flatMap((r) => r.detectorIds))]),
   };
   planRef = Object.freeze(plan);

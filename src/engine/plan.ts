@@ -64,6 +64,10 @@ export interface Plan {
   /** Every pseudonymizer the rules use (for vault size in `/readyz` and metrics). */
   readonly pseudonymizers: readonly Pseudonymizer[];
   readonly maxDepth: number;
+  /** Longest string (value or property name) an event may hold. */
+  readonly maxStringLength: number;
+  /** Most properties one object may have. */
+  readonly maxKeys: number;
   /** Detector ids in use, for `check`'s summary. */
   readonly detectorIds: readonly string[];
 }

@@ -277,6 +277,7 @@ class WalkRun implements Recorder {
     if (value === null || value === undefined) return value;
     switch (typeof value) {
       case 'string':
+        if (value.length > this.plan.maxStringLength) throw new ScrubError(`a string is longer than ${this.plan.maxStringLength} characters`);
         return rule ? this.applyField(rule, value, info) : this.scanLeaf(value, info, extra);
       case 'number':
         return rule ? this.applyFieldNumber(rule, value) : value;
@@ -316,7 +317,10 @@ class WalkRun implements Recorder {
   private visitObject(object: Record<string, unknown>, states: readonly number[], inherited: CompiledRule | undefined, extra: readonly DetectorBinding[] | undefined, depth: number): Record<string, unknown> {
     const plan = this.plan;
     const label = labelOf(object);
-    for (const key of Object.keys(object)) {
+    const keys = Object.keys(object);
+    if (keys.length > plan.maxKeys) throw new ScrubError(`an object has more than ${plan.maxKeys} properties`);
+    for (const key of keys) {
+      if (key.length > plan.maxStringLength) throw new ScrubError(`a property name is longer than ${plan.maxStringLength} characters`);
       const info = label !== undefined && key === 'value' ? labelledValueInfo(plan, label) : keyInfo(plan, key);
       let fieldRule = info.fieldRule;
       let childExtra = extra;

@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
-import type * as http from 'node:http';
+import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as nodePath from 'node:path';
 import type { Writable } from 'node:stream';
@@ -17,7 +17,7 @@ import { compilePlan } from '../engine/compile';
 import type { Plan } from '../engine/plan';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, formatIssue, PhiError, ScrubError } from '../errors';
+import { ConfigError, formatIssue, InputError, PhiError, ScrubError } from '../errors';
 import { formatFor } from '../formats/index';
 import type { Handling, WireFormat } from '../formats/types';
 import { AuditTrail, PathTemplater, planDetectors } from '../observability/audit';
@@ -308,6 +308,9 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
           return;
         case 'events': {
           entry.path = matched.rest;
+          if (handling.batch.events.length > settings.maxEventsPerBatch) {
+            throw new InputError(`batch has more than ${settings.maxEventsPerBatch} events; send smaller batches`, 413);
+          }
           let outcome;
           const scrubStarted = process.hrtime.bigint();
           uncounted = handling.batch.events.length;
@@ -364,11 +367,21 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   });
 
   const server = await new Promise<http.Server>((resolve, reject) => {
-    const s = app.listen(settings.port, settings.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    // Request heads past max_header_bytes get 431 from Node itself; slow heads and bodies time out.
+    const s = http.createServer(
+      {
+        maxHeaderSize: settings.maxHeaderBytes,
+        headersTimeout: settings.headersTimeoutMs,
+        requestTimeout: settings.requestTimeoutMs,
+        // Node checks those timeouts every 30 s by default: too slow to stop a slowloris client.
+        connectionsCheckingInterval: Math.min(1_000, settings.headersTimeoutMs),
+      },
+      app,
+    );
+    s.listen(settings.port, settings.host, () => resolve(s));
     s.on('error', reject);
   });
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 60_000;
+  server.maxConnections = settings.maxConnections;
   server.keepAliveTimeout = 65_000;
   const { port } = server.address() as AddressInfo;
   const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;

@@ -9,6 +9,12 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024; // PostHog's own /batch limit
 export const DEFAULT_MAX_DECODED_BYTES = 64 * 1024 * 1024;
+/** PostHog batches hold up to a few hundred events; 5,000 leaves room, stops absurd ones. */
+export const DEFAULT_MAX_EVENTS_PER_BATCH = 5_000;
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024; // Node's own default
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 15_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 export type FormatName = 'posthog' | 'segment' | 'rudderstack' | 'mixpanel' | 'amplitude' | 'ga4' | 'plausible' | 'snowplow' | 'matomo';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -31,6 +37,11 @@ export interface ProxySettings {
   readonly routes: readonly RouteSettings[];
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
+  readonly maxEventsPerBatch: number;
+  readonly maxHeaderBytes: number;
+  readonly maxConnections: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   readonly maxDecodedBytes: number;
   readonly logLevel: LogLevel;
 }
@@ -95,6 +106,11 @@ export function resolveSettings(config: LoadedConfig, ...overrides: Overrides[])
     routes: Object.freeze(routes),
     allowedOrigins: Object.freeze(spec.cors?.allowed_origins ?? ['*']),
     maxBodyBytes: spec.limits?.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxEventsPerBatch: spec.limits?.max_events_per_batch ?? DEFAULT_MAX_EVENTS_PER_BATCH,
+    maxHeaderBytes: spec.limits?.max_header_bytes ?? DEFAULT_MAX_HEADER_BYTES,
+    maxConnections: spec.limits?.max_connections ?? DEFAULT_MAX_CONNECTIONS,
+    headersTimeoutMs: spec.limits?.headers_timeout_ms ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: spec.limits?.request_timeout_ms ?? DEFAULT_REQUEST_TIMEOUT_MS,
     maxDecodedBytes: spec.limits?.max_decoded_bytes ?? DEFAULT_MAX_DECODED_BYTES,
     logLevel: o.logLevel ?? spec.log_level ?? 'info',
   });

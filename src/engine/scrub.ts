@@ -163,7 +163,12 @@ function collect(value: string, ctx: DetectContext, bindings: readonly DetectorB
   return hits;
 }
 
-/** Longest match first at each position; ties go to the scoped or earlier rule. */
+/**
+ * Longest match first at each position; ties go to the scoped or earlier rule. A match that
+ * starts inside a kept one and runs past its end is merged into it (one span covering both,
+ * acted on by the longer match's rule): dropping it would leave its tail in place, e.g. the
+ * address in `…/?ref=o'neil@example.com` after a URL match that stops at the apostrophe.
+ */
 function resolveOverlaps(hits: Hit[]): Hit[] {
   if (hits.length === 1) return hits;
   hits.sort((a, b) => a.span.start - b.span.start || (b.span.end - b.span.start) - (a.span.end - a.span.start) || a.binding.priority - b.binding.priority);
@@ -171,10 +176,10 @@ function resolveOverlaps(hits: Hit[]): Hit[] {
   let end = -1;
   for (const hit of hits) {
     if (hit.span.start < end) {
-      // Overlapping: a longer later span replaces a shorter kept one that it contains the start of.
       const last = kept[kept.length - 1]!;
-      if (hit.span.end > last.span.end && hit.span.end - hit.span.start > last.span.end - last.span.start) {
-        kept[kept.length - 1] = { span: { start: last.span.start, end: hit.span.end, kind: hit.span.kind }, binding: hit.binding };
+      if (hit.span.end > last.span.end) {
+        const longer = hit.span.end - hit.span.start > last.span.end - last.span.start ? hit : last;
+        kept[kept.length - 1] = { span: { start: last.span.start, end: hit.span.end, kind: longer.span.kind }, binding: longer.binding };
         end = hit.span.end;
       }
       continue;

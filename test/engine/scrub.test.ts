@@ -206,3 +206,16 @@ rules:
     });
   });
 });
+
+describe('overlapping matches', () => {
+  const plan = defaultPlan();
+  it.each([
+    ["Ref: http://clinic.test/?ref=o'neil@example.com thanks", "neil@example.com"],
+    ["http://clinic.test/?ref=3'fzaaaaaaaa@example.com", 'fzaaaaaaaa@example.com'],
+    ['DE89 3704 0044 0532 0130 00-fzaaaaaaaa@example.com', 'fzaaaaaaaa@example.com'],
+  ])('a match running past a longer one is merged, never left half in place: %s', (text, secret) => {
+    const out = JSON.stringify(scrubEvent(plan, { properties: { note: text } }));
+    expect(out).not.toContain(secret);
+    expect(out).not.toContain(secret.split('@')[0]);
+  });
+});

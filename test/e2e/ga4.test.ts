@@ -13,13 +13,12 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { startProxy, type RunningProxy } from '../../src/proxy/server';
-import { CLIENT_HEADERS, leaksIn, waitFor } from './helpers';
+import { CLIENT_HEADERS, leaksIn, waitFor, launchChromium } from './helpers';
 
 jest.setTimeout(45_000);
 
-const CHROMIUM = '/usr/bin/chromium';
 const PAGE_HOST = 'clinic.test';
 const EMAIL = 'jane.doe@example.com';
 const CID = '1234567890.1731234567';
@@ -136,14 +135,7 @@ beforeAll(async () => {
   proxy = await startProxy({ configFile, overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent' } });
   base = `${proxy.url}/ga`;
 
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-blink-features=AutomationControlled', `--host-resolver-rules=MAP ${PAGE_HOST} 127.0.0.1`,
-    ],
-  });
+  browser = await launchChromium(PAGE_HOST);
   const page = await browser.newPage();
   page.on('requestfailed', (r) => failed.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText ?? '?'}`));
   page.on('response', (r) => { if (r.url().startsWith(proxy.url)) proxyResponses.push({ status: r.status(), url: r.url() }); });

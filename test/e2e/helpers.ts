@@ -132,3 +132,22 @@ export function foreignHostHeaders(upstream: RecordingUpstream): string[] {
   const own = new URL(upstream.url).host;
   return upstream.requests.filter((r) => r.headers.host !== own).map((r) => `${r.method} ${r.path}: host=${String(r.headers.host)}`);
 }
+
+/** Debian's Chromium (a test tool's own browser download cannot run here). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Headless Chromium as every browser-SDK test runs it: no background network traffic, no
+ * automation flag (SDKs drop events from webdriver sessions), and `hosts` resolved to 127.0.0.1
+ * so a test page lives on its own origin, apart from the proxy's, and CORS is exercised.
+ */
+export function launchChromium(...hosts: string[]): Promise<import('puppeteer-core').Browser> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const puppeteer = require('puppeteer-core') as typeof import('puppeteer-core');
+  const args = [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-blink-features=AutomationControlled',
+  ];
+  if (hosts.length > 0) args.push(`--host-resolver-rules=${hosts.map((host) => `MAP ${host} 127.0.0.1`).join(', ')}`);
+  return puppeteer.launch({ executablePath: CHROMIUM, headless: true, args });
+}

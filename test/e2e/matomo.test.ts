@@ -14,9 +14,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { startProxy, type RunningProxy } from '../../src/proxy/server';
-import { clientHeadersSeen, leaksIn, waitFor } from './helpers';
+import { clientHeadersSeen, leaksIn, waitFor, launchChromium } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -31,7 +31,6 @@ const MatomoTracker = require('matomo-tracker') as new (siteId: number | string,
 // PHI_MATOMO_JS at a copy (js/piwik.js of a Matomo release) to run the browser part.
 const MATOMO_JS = process.env.PHI_MATOMO_JS ?? path.resolve(__dirname, '../fixtures/matomo/matomo.js');
 const HAVE_MATOMO_JS = fs.existsSync(MATOMO_JS);
-const CHROMIUM = '/usr/bin/chromium';
 const PAGE_HOST = 'clinic.test';
 const EMAIL = 'jane.doe@example.com';
 const PLANTED = [EMAIL, 'Jane Doe', 'Maria Gonzalez', 'Gonzalez', '555-867-5309', '123-45-6789', 'patient=123', '198.51.100.23', 'Springfield'];
@@ -264,14 +263,7 @@ describe('matomo-tracker (Node) through phi-proxy', () => {
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     pageUrl = `http://${PAGE_HOST}:${(site.address() as AddressInfo).port}/pages/clinic.html?patient=123&email=${encodeURIComponent(EMAIL)}`;
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-blink-features=AutomationControlled', `--host-resolver-rules=MAP ${PAGE_HOST} 127.0.0.1`,
-      ],
-    });
+    browser = await launchChromium(PAGE_HOST);
   });
   afterAll(async () => {
     await browser?.close();

@@ -12,9 +12,9 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { startProxy, type RunningProxy } from '../../src/proxy/server';
-import { leaksIn, waitFor } from './helpers';
+import { leaksIn, waitFor, launchChromium } from './helpers';
 
 jest.setTimeout(60_000);
 
@@ -261,14 +261,7 @@ describe('mixpanel-browser in Chromium through phi-proxy', () => {
   let site: Awaited<ReturnType<typeof startSite>>;
   beforeAll(async () => {
     [stack, site] = await Promise.all([startMixpanelStack(), startSite()]);
-    browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-blink-features=AutomationControlled', `--host-resolver-rules=MAP ${PAGE_HOST} 127.0.0.1`,
-      ],
-    });
+    browser = await launchChromium(PAGE_HOST);
   });
   afterAll(async () => {
     await browser?.close();

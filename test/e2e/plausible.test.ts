@@ -11,14 +11,13 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { pseudonymousIp } from '../../src/formats/plausible';
 import { startProxy, type RunningProxy } from '../../src/proxy/server';
-import { leaksIn, waitFor } from './helpers';
+import { leaksIn, waitFor, launchChromium } from './helpers';
 
 jest.setTimeout(45_000);
 
-const CHROMIUM = '/usr/bin/chromium';
 const TRACKER = path.resolve(__dirname, '../../node_modules/@plausible-analytics/tracker');
 const PAGE_HOST = 'clinic.test';
 const DOMAIN = 'clinic.example.com';
@@ -143,14 +142,7 @@ beforeAll(async () => {
   }
   endpoint = `${proxy.url}/plausible/api/event`;
 
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-blink-features=AutomationControlled', `--host-resolver-rules=MAP ${PAGE_HOST} 127.0.0.1, MAP ${SEARCH_HOST} 127.0.0.1`,
-    ],
-  });
+  browser = await launchChromium(PAGE_HOST, SEARCH_HOST);
   const page = await browser.newPage();
   await page.setUserAgent(USER_AGENT);
   page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));

@@ -12,9 +12,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import Analytics from '@rudderstack/rudder-sdk-node';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import type { Recorded } from './recording-upstream';
-import { clientHeadersSeen, foreignHostHeaders, haystackOf, leaksIn, requestsTo, startStack, waitFor, type Stack } from './helpers';
+import { clientHeadersSeen, foreignHostHeaders, haystackOf, leaksIn, requestsTo, startStack, waitFor, type Stack, launchChromium } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -138,7 +138,6 @@ describe('@rudderstack/rudder-sdk-node through phi-proxy', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-const CHROMIUM = '/usr/bin/chromium';
 /** require.resolve → …/dist/npm/modern/cjs/index.cjs; the UMD bundle is dist/npm/modern/bundled/umd/index.js. */
 const UMD = path.resolve(path.dirname(require.resolve('@rudderstack/analytics-js')), '..', 'bundled', 'umd', 'index.js');
 const PAGE_HOST = 'clinic.test';
@@ -196,14 +195,7 @@ describe('@rudderstack/analytics-js v3 in Chromium through phi-proxy', () => {
   let site: Awaited<ReturnType<typeof startSite>>;
   beforeAll(async () => {
     site = await startSite();
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-blink-features=AutomationControlled', `--host-resolver-rules=MAP ${PAGE_HOST} 127.0.0.1`,
-      ],
-    });
+    browser = await launchChromium(PAGE_HOST);
   });
   afterAll(async () => {
     await browser?.close();

@@ -14,9 +14,9 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Analytics } from '@segment/analytics-node';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import type { Recorded } from './recording-upstream';
-import { clientHeadersSeen, foreignHostHeaders, haystackOf, leaksIn, requestsTo, startStack, waitFor, type Stack } from './helpers';
+import { clientHeadersSeen, foreignHostHeaders, haystackOf, leaksIn, requestsTo, startStack, waitFor, type Stack, launchChromium } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -230,7 +230,6 @@ describe('@segment/analytics-node and the HTTP API through phi-proxy', () => {
 // ---------------------------------------------------------------------------------------------
 // analytics-next in Chromium
 
-const CHROMIUM = '/usr/bin/chromium';
 /** require.resolve('@segment/analytics-next') → …/dist/cjs/index.js; the UMD bundle is in dist/umd. */
 const UMD_DIR = path.resolve(path.dirname(require.resolve('@segment/analytics-next')), '..', 'umd');
 const PAGE_HOST = 'clinic.test';
@@ -268,14 +267,7 @@ describe('@segment/analytics-next in Chromium through phi-proxy (settings rewrit
   let site: Awaited<ReturnType<typeof startSite>>;
   beforeAll(async () => {
     site = await startSite();
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-blink-features=AutomationControlled', `--host-resolver-rules=MAP ${PAGE_HOST} 127.0.0.1`,
-      ],
-    });
+    browser = await launchChromium(PAGE_HOST);
   });
   afterAll(async () => {
     await browser?.close();

@@ -13,9 +13,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { startProxy, type RunningProxy } from '../../src/proxy/server';
-import { clientHeadersSeen, leaksIn, waitFor } from './helpers';
+import { clientHeadersSeen, leaksIn, waitFor, launchChromium } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -24,7 +24,6 @@ const nodeTracker = require('@snowplow/node-tracker') as typeof import('@snowplo
 const BROWSER_BUNDLE = require.resolve('@snowplow/browser-tracker/dist/index.umd.min.js');
 
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
-const CHROMIUM = '/usr/bin/chromium';
 const PAGE_HOST = 'clinic.test';
 const EMAIL = 'jane.doe@example.com';
 const DUID = '8a802561-3c1f-4b7e-9d2a-5e6f7a8b9c0d';
@@ -259,14 +258,7 @@ describe('@snowplow/browser-tracker in Chromium through phi-proxy', () => {
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     pageUrl = `http://${PAGE_HOST}:${(site.address() as AddressInfo).port}/pages/clinic.html?patient=123&email=${encodeURIComponent(EMAIL)}`;
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-blink-features=AutomationControlled', `--host-resolver-rules=MAP ${PAGE_HOST} 127.0.0.1`,
-      ],
-    });
+    browser = await launchChromium(PAGE_HOST);
   });
   afterAll(async () => {
     await browser?.close();

@@ -39,8 +39,6 @@ const REMOVE: unique symbol = Symbol('remove');
 type Visited = unknown;
 
 const EMPTY_CTX: DetectContext = Object.freeze({ key: '' });
-/** Surrogates this engine issued look like this; scrubbing them again must leave them alone. */
-const ISSUED_PSEUDONYM = /^(?:tok|[A-Za-z0-9]{1,16})_[A-Za-z0-9_-]{20}$/;
 
 interface KeyInfo {
   readonly ctx: DetectContext;
@@ -196,7 +194,7 @@ function replacementFor(plan: Plan, hit: Hit, text: string, inUrl: boolean): str
     case 'generalize':
       return generalizeText(rule.generalizeAs ?? hit.span.kind, text, rule.generalize) ?? detector.marker;
     case 'pseudonymize':
-      return ISSUED_PSEUDONYM.test(text) ? text : rule.pseudonymizer!.pseudonym(rule.namespace, text);
+      return rule.pseudonymizer!.isIssued(text) ? text : rule.pseudonymizer!.pseudonym(rule.namespace, text);
     case 'url':
       return inUrl || rule.url === undefined ? detector.marker : scrubUrl(text, rule.url);
     case 'redact':
@@ -421,7 +419,7 @@ class WalkRun implements Recorder {
         if (result === value) return value;
         break;
       case 'pseudonymize':
-        if (value === '' || ISSUED_PSEUDONYM.test(value)) return value;
+        if (value === '' || rule.pseudonymizer!.isIssued(value)) return value;
         result = rule.pseudonymizer!.pseudonym(rule.namespace, value);
         break;
     }

@@ -22,6 +22,11 @@ export class HmacPseudonymizer implements Pseudonymizer {
     this.keyId = keyId;
   }
 
+  /** Stateless: a pseudonym of this key's shape (`k1_` + 20 base64url chars) counts as issued. */
+  isIssued(value: string): boolean {
+    return value.length === this.keyId.length + 21 && value.startsWith(`${this.keyId}_`) && /^[A-Za-z0-9_-]{20}$/.test(value.slice(this.keyId.length + 1));
+  }
+
   pseudonym(namespace: string, value: string): string {
     const digest = createHmac('sha256', this.key).update(namespace).update('\u0000').update(value).digest();
     return shapedSurrogate(value, digest, `${this.keyId}_`);

@@ -22,6 +22,8 @@ function newToken(value: string): string {
 
 export class TokenVault implements Pseudonymizer {
   private readonly tokens = new Map<string, string>();
+  /** Every token issued (by this process or read from the file), for isIssued. */
+  private readonly issued = new Set<string>();
   private readonly file: string | undefined;
   private readFd = -1;
   private appendFd = -1;
@@ -46,6 +48,10 @@ export class TokenVault implements Pseudonymizer {
     this.catchUp();
   }
 
+  isIssued(value: string): boolean {
+    return this.issued.has(value);
+  }
+
   get size(): number {
     return this.tokens.size;
   }
@@ -57,6 +63,7 @@ export class TokenVault implements Pseudonymizer {
     if (this.file === undefined) {
       const token = newToken(value);
       this.tokens.set(key, token);
+      this.issued.add(token);
       return token;
     }
     // Another process may have issued a token for this identifier since our last read.
@@ -95,7 +102,10 @@ export class TokenVault implements Pseudonymizer {
       }
       if (!Array.isArray(entry) || entry.length !== 3 || !entry.every((x) => typeof x === 'string')) continue;
       const key = entry[0] + '\u0000' + entry[1];
-      if (!this.tokens.has(key)) this.tokens.set(key, entry[2] as string);
+      if (!this.tokens.has(key)) {
+        this.tokens.set(key, entry[2] as string);
+        this.issued.add(entry[2] as string);
+      }
     }
   }
 

@@ -77,6 +77,9 @@ describe('scrubEvent (engine mechanics)', () => {
     expect(b.distinct_id).not.toBe(a.distinct_id);
     // Scrubbing scrubbed output changes nothing (surrogates are recognised).
     expect(scrubEvent(plan, structuredClone(a))).toEqual(a);
+    // …but only surrogates this vault issued: an id merely shaped like one is still replaced.
+    const lookalike = 'usr_ABCDEFGHIJKLMNOPQRST';
+    expect(scrubEvent(plan, { distinct_id: lookalike }).distinct_id).not.toBe(lookalike);
   });
 
   it('keep exempts a field from every other rule and detector', () => {

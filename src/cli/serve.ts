@@ -7,7 +7,7 @@ import cluster from 'node:cluster';
 import { loadConfig } from '../config/load';
 import { ConfigError } from '../errors';
 import { FORMAT_NAMES } from '../formats/index';
-import { announceListening, defaultWorkers, leaveCluster, runPrimary, workerId, workerLogStream } from '../proxy/cluster';
+import { announceListening, defaultWorkers, leaveCluster, runPrimary, shareMetricsWithPrimary, workerId, workerLogStream } from '../proxy/cluster';
 import { startProxy } from '../proxy/server';
 import { envOverrides, resolveSettings, type FormatName, type LogLevel, type Overrides } from '../proxy/settings';
 import { EXIT, parse, UsageError } from './args';
@@ -71,6 +71,8 @@ export async function serveCommand(argv: string[], io: Io): Promise<number> {
   }
   const worker = workerId();
   if (worker === undefined) return serveHere(configFile, overrides, io, undefined);
+  // GET /metrics shows the whole cluster (startProxy counts in prom-client's global registry).
+  shareMetricsWithPrimary();
   try {
     return await serveHere(configFile, overrides, io, worker);
   } finally {

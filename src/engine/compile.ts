@@ -13,7 +13,7 @@ import { HmacPseudonymizer, readHmacKey } from '../vault/hmac';
 import { TokenVault } from '../vault/token-vault';
 import type { Pseudonymizer } from '../vault/types';
 import { compileKeyPatterns, compileSuffixGlob, isAnywhereKeyGlob, isSuffixGlob, PathMatcher } from './matchers';
-import type { CompiledRule, DetectorBinding, KeyRule, Mode, Plan, SuffixRule } from './plan';
+import type { CompiledRule, DetectorBinding, FindingKind, KeyRule, Mode, Plan, SuffixRule } from './plan';
 import { scanUrlText } from './scrub';
 import { compileAllowQuery, DEFAULT_ALLOW_QUERY } from './url';
 
@@ -23,6 +23,32 @@ const FIELD_MARKERS: Record<SafeHarborLetter, string> = {
   H: '[MRN]', I: '[HEALTH_PLAN_ID]', J: '[ACCOUNT]', K: '[LICENSE]', L: '[VEHICLE]', M: '[DEVICE_ID]',
   N: '[URL]', O: '[IP]', P: '[BIOMETRIC]', Q: '[PHOTO]', R: '[ID]',
 };
+
+/** The `identifier_kind` of a rule that names a letter and nothing finer (see `findingKind`). */
+const LETTER_KINDS: Record<SafeHarborLetter, FindingKind> = {
+  A: 'name', B: 'location', C: 'date', D: 'phone', E: 'fax', F: 'email', G: 'ssn', H: 'mrn',
+  I: 'health_plan', J: 'account', K: 'license', L: 'vehicle', M: 'device', N: 'url', O: 'ip',
+  P: 'biometric', Q: 'photo', R: 'id',
+};
+
+/** What a `generalize` rule's `as` says the field is. */
+const GENERALIZE_KINDS: Record<NonNullable<Extract<RuleSpec, { action: 'generalize' }>['as']>, FindingKind> = {
+  zip: 'zip', date: 'date', birth_year: 'age', age: 'age', ip: 'ip',
+};
+
+/**
+ * The kind of identifier a rule's findings count as, most specific first: a `generalize` rule's
+ * `as`; the one kind all its detectors share (custom patterns, kind `other`, say nothing); its
+ * letter's name; `other` for a detector rule without a letter whose detectors name no one kind; `none`.
+ */
+function findingKind(spec: RuleSpec, detectors: Map<string, Detector>): FindingKind {
+  if (spec.action === 'generalize' && spec.as !== undefined) return GENERALIZE_KINDS[spec.as];
+  const ids = spec.match.detectors ?? [];
+  const kinds = new Set(ids.map((id) => detectors.get(id)!.kind).filter((k) => k !== 'other'));
+  if (kinds.size === 1) return [...kinds][0]!;
+  if (spec.identifier !== undefined) return LETTER_KINDS[spec.identifier];
+  return ids.length > 0 ? 'other' : 'none';
+}
 
 /** What `generalize` can do to a detector's matches. */
 const GENERALIZABLE: ReadonlySet<IdentifierKind> = new Set(['zip', 'date', 'age', 'ip']);
@@ -171,6 +197,7 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
       index,
       id: spec.id,
       identifier: spec.identifier,
+      identifierKind: findingKind(spec, detectors),
       action: spec.action,
       marker: spec.action === 'redact' ? spec.marker : undefined,
       fieldMarker: (spec.action === 'redact' ? spec.marker : undefined) ?? (spec.identifier ? FIELD_MARKERS[spec.identifier] : '[REDACTED]'),

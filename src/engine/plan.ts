@@ -1,5 +1,5 @@
 /** The compiled, frozen form of a config: everything the walk needs, nothing it must parse. */
-import type { Detector, SafeHarborLetter } from '../detectors/types';
+import type { Detector, IdentifierKind, SafeHarborLetter } from '../detectors/types';
 import type { RuleAction } from '../config/schema';
 import type { Pseudonymizer } from '../vault/types';
 import type { GeneralizeAs, GeneralizeOptions } from './generalize';
@@ -8,11 +8,20 @@ import type { UrlScrubOptions } from './url';
 
 export type Mode = 'safe_harbor' | 'expert_determination';
 
+/**
+ * What a rule finds, as the `identifier_kind` metrics label shows it: a detector kind (`email`,
+ * `zip`, `age`, …), or for a Safe Harbor letter with no finer kind its name (`location` for B,
+ * `id` for R, …); `other` for custom patterns without a letter, `none` for rules without either.
+ */
+export type FindingKind = IdentifierKind | 'location' | 'id' | 'none';
+
 export interface CompiledRule {
   /** Position in the combined rule list: earlier rules win ties. */
   readonly index: number;
   readonly id: string;
   readonly identifier: SafeHarborLetter | undefined;
+  /** Resolved once here so counting a finding allocates nothing (see compile.ts `findingKind`). */
+  readonly identifierKind: FindingKind;
   readonly action: RuleAction;
   /** Marker for whole-field `redact`; detector matches use the detector's marker unless set. */
   readonly marker: string | undefined;

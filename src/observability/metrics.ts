@@ -2,17 +2,20 @@
  * Prometheus metrics (prom-client), served at `GET /metrics` in the text format.
  *
  * Labels are low-cardinality and never values: the route *prefix* from the config (never the
- * request path), the wire format, the handling kind, the status class, rule ids and Safe Harbor
- * letters from the rule packs. Nothing a client sends becomes a label.
+ * request path), the wire format, the handling kind, the status class, rule ids, Safe Harbor
+ * letters and identifier kinds from the rule packs. Nothing a client sends becomes a label.
  *
  * Cheap when nobody scrapes: every label combination a request can hit is resolved once (per
  * route, per rule index) into a prom-client child, so a request costs a few increments and two
  * histogram observations; the vault size is read only when scraped.
+ *
+ * With `serve --workers N` each worker counts in its own registry and a scrape shows the sum of
+ * all workers (src/proxy/cluster.ts gathers them; `clusterMetricsText` adds them up here).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 import type { Plan } from '../engine/plan';
 import type { Pseudonymizer } from '../vault/types';
 
@@ -51,6 +54,9 @@ function histogram(registry: Registry, name: string, help: string, labelNames: s
   return (registry.getSingleMetric(name) as Histogram<string> | undefined) ?? new Histogram({ name, help, labelNames, buckets, registers: [registry] });
 }
 
+/** One registry's metrics as `getMetricsAsJSON()` returns them: what a worker sends the primary. */
+export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
 /** What one running proxy contributes to collect-on-scrape gauges. */
 interface Attachment {
   readonly pseudonymizers: readonly Pseudonymizer[];
@@ -80,12 +86,14 @@ export class ProxyMetrics {
   readonly shadowEvents: Counter<string>;
   readonly auditErrors: Counter<string>;
   private readonly attached = new Set<Attachment>();
+  /** Where `text()` gets the exposition from instead of this registry (a cluster worker asks the primary). */
+  private source: (() => Promise<string>) | undefined;
 
   private constructor(readonly registry: Registry) {
     const attached = this.attached;
     this.requests = counter(registry, 'phi_proxy_requests_total', 'Requests by route prefix, wire format, handling kind and status class.', ['route', 'format', 'kind', 'status_class']);
     this.events = counter(registry, 'phi_proxy_events_total', 'Events received (in), forwarded, dropped (could not be scrubbed) and refused (whole request refused), per route and format.', ['route', 'format', 'outcome']);
-    this.findings = counter(registry, 'phi_proxy_findings_total', 'Changes the active rules made, per route, rule id, Safe Harbor identifier letter and action.', ['route', 'rule', 'identifier', 'action']);
+    this.findings = counter(registry, 'phi_proxy_findings_total', 'Changes the active rules made, per route, rule id, Safe Harbor identifier letter (A-R, none), identifier kind (email, zip, location, id, ...: see README) and action.', ['route', 'rule', 'identifier', 'identifier_kind', 'action']);
     this.scrubSeconds = histogram(registry, 'phi_proxy_scrub_duration_seconds', 'Time to scrub one request\'s events (and the shadow rules, when configured).', ['route', 'format'], SCRUB_BUCKETS);
     this.upstreamSeconds = histogram(registry, 'phi_proxy_upstream_duration_seconds', 'Time from forwarding a request to finishing the response to the client.', ['route', 'format', 'kind'], UPSTREAM_BUCKETS);
     this.upstreamErrors = counter(registry, 'phi_proxy_upstream_errors_total', 'Forwarded requests answered 502 (upstream unreachable, timed out, or itself answering 502).', ['route', 'format']);
@@ -100,6 +108,8 @@ export class ProxyMetrics {
         name: 'phi_proxy_vault_size',
         help: 'Surrogate tokens in the token vault (read when scraped).',
         registers: [registry],
+        // Workers share one vault file: the cluster's size is the largest any worker has read, not the sum.
+        aggregator: 'max',
         collect() {
           const vaults = new Set<Pseudonymizer>();
           for (const a of attached) for (const p of a.pseudonymizers) if (p.size >= 0) vaults.add(p);
@@ -113,6 +123,8 @@ export class ProxyMetrics {
         help: 'The active rule set: SHA-256 (first 16 hex digits) of its rule packs\' YAML text; value 1.',
         labelNames: ['hash'],
         registers: [registry],
+        // 1 per hash across a cluster too (workers that disagree during a reload show both hashes).
+        aggregator: 'max',
         collect() {
           this.reset();
           for (const a of attached) this.labels(a.ruleset).set(1);
@@ -123,12 +135,23 @@ export class ProxyMetrics {
         help: 'The shadow (candidate) rule set, when configured: SHA-256 (first 16 hex digits) of its rule packs\' YAML text; value 1.',
         labelNames: ['hash'],
         registers: [registry],
+        aggregator: 'max',
         collect() {
           this.reset();
           for (const a of attached) if (a.shadowRuleset !== undefined) this.labels(a.shadowRuleset).set(1);
         },
       });
     }
+  }
+
+  /** The text `GET /metrics` serves: this registry's, or what the source set by `serveFrom` returns. */
+  text(): Promise<string> {
+    return this.source !== undefined ? this.source() : this.registry.metrics();
+  }
+
+  /** Serve `text()` from `source` (a cluster worker: the whole cluster's metrics); undefined: this registry. */
+  serveFrom(source: (() => Promise<string>) | undefined): void {
+    this.source = source;
   }
 
   /** A running proxy's vaults and rule-set hashes, reported until `detach`. */
@@ -203,7 +226,7 @@ export class RouteMetrics {
       let child = children[i];
       if (child === undefined) {
         const rule = plan.rules[i]!;
-        child = children[i] = this.m.findings.labels(this.route, rule.id, rule.identifier ?? 'none', rule.action);
+        child = children[i] = this.m.findings.labels(this.route, rule.id, rule.identifier ?? 'none', rule.identifierKind, rule.action);
       }
       child.inc(n);
     }
@@ -228,4 +251,52 @@ export class RouteMetrics {
   shadowEvent(outcome: ShadowOutcome): void {
     this.m.shadowEvents.labels(this.route, outcome).inc();
   }
+}
+
+/** The workers behind one cluster scrape (see src/proxy/cluster.ts). */
+export interface ClusterSnapshots {
+  /** Workers that answered this scrape. */
+  readonly fresh: readonly MetricsSnapshot[];
+  /** Workers that did not answer in time: their previous answer, so counters do not go backwards. */
+  readonly stale: readonly MetricsSnapshot[];
+  /** Workers that did not answer and never had. */
+  readonly missing: number;
+  /** Counters and histograms of workers that exited (their last answer), so cluster totals stay monotonic. */
+  readonly retired: readonly MetricsSnapshot[];
+}
+
+/**
+ * Only counters and histograms outlive their worker: a gone worker's gauges (vault size, rule
+ * set) describe nothing any more.
+ */
+export function retiredPart(snapshot: MetricsSnapshot): MetricsSnapshot {
+  // prom-client types `type` as a numeric enum; at run time it is the text-format name.
+  return snapshot.filter((m) => (m.type as unknown) === 'counter' || (m.type as unknown) === 'histogram');
+}
+
+/**
+ * Adds snapshots up into one (used to keep the list of retired workers short). Each family is
+ * combined by its `aggregator`: counters and histograms are summed.
+ */
+export async function mergeSnapshots(snapshots: readonly MetricsSnapshot[]): Promise<MetricsSnapshot> {
+  return AggregatorRegistry.aggregate([...snapshots]).getMetricsAsJSON();
+}
+
+/**
+ * The whole cluster in the Prometheus text format: every family combined by its `aggregator`
+ * (sum, except the `max` gauges above), plus `phi_proxy_cluster_workers{state}` saying how many
+ * workers this scrape heard from.
+ */
+export async function clusterMetricsText(parts: ClusterSnapshots): Promise<string> {
+  const registry = AggregatorRegistry.aggregate([...parts.fresh, ...parts.stale, ...parts.retired]);
+  const workers = new Gauge({
+    name: 'phi_proxy_cluster_workers',
+    help: 'Workers in this scrape (serve --workers N only): answered, stale (did not answer in time; their previous answer is used) and missing (never answered).',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  workers.labels('answered').set(parts.fresh.length);
+  workers.labels('stale').set(parts.stale.length);
+  workers.labels('missing').set(parts.missing);
+  return registry.metrics();
 }

@@ -228,7 +228,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     const registry = metrics.registry;
     app.get('/metrics', async (_req, res) => {
       try {
-        const text = await registry.metrics();
+        const text = await metrics.text(); // the whole cluster's, in a `serve --workers N` worker
         res.statusCode = 200;
         res.setHeader('content-type', registry.contentType);
         res.setHeader('cache-control', 'no-store');

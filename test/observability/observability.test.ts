@@ -5,10 +5,12 @@ import { PassThrough, Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { Registry } from 'prom-client';
 import { main } from '../../src/cli/main';
+import { clusterMetricsText, mergeSnapshots, ProxyMetrics, retiredPart, type MetricsSnapshot } from '../../src/observability/metrics';
+import type { Pseudonymizer } from '../../src/vault/types';
 import { AuditTrail, canonicalJson, GENESIS, lineHash, PathTemplater, planDetectors, verifyAuditFiles } from '../../src/observability/audit';
 import { startProxy, type RunningProxy } from '../../src/proxy/server';
 import { startRecordingUpstream, type RecordingUpstream } from '../e2e/recording-upstream';
-import { defaultPlan, tempDir, writeConfig } from '../helpers';
+import { defaultPlan, planFromRules, tempDir, writeConfig } from '../helpers';
 
 const SAFE_HARBOR = path.resolve(__dirname, '../../rules/safe-harbor.yaml');
 
@@ -63,6 +65,16 @@ async function cli(argv: string[]): Promise<{ code: number; out: string }> {
   return { code, out: out.text() + err.text() };
 }
 
+/** Sum of every sample line of `name` whose labels include `labels`. */
+function total(text: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
 /** Value of one sample line `name{labels} value` in the text format (labels given as a subset, in order). */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   for (const line of text.split('\n')) {
@@ -112,7 +124,19 @@ describe('metrics at GET /metrics', () => {
     expect(sample(text, 'phi_proxy_events_total', { route: '/', format: 'posthog', outcome: 'forwarded' })).toBe(2);
     expect(sample(text, 'phi_proxy_events_total', { route: '/', format: 'posthog', outcome: 'dropped' })).toBe(0);
     expect(sample(text, 'phi_proxy_findings_total', { route: '/', identifier: 'F' })).toBeGreaterThan(0);
-    expect(text).toMatch(/phi_proxy_findings_total\{route="\/",rule="[^"]+",identifier="F",action="redact"\} \d+/);
+    expect(text).toMatch(/phi_proxy_findings_total\{route="\/",rule="[^"]+",identifier="F",identifier_kind="email",action="redact"\} \d+/);
+    // Per identifier kind: one distinct_id in each of the 2 events, one $set.zip, one email field.
+    expect(sample(text, 'phi_proxy_findings_total', { route: '/', rule: 'R-person-ids', identifier: 'R', identifier_kind: 'id', action: 'pseudonymize' })).toBe(2);
+    expect(sample(text, 'phi_proxy_findings_total', { route: '/', rule: 'B-zip-fields', identifier: 'B', identifier_kind: 'zip', action: 'generalize' })).toBe(1);
+    expect(sample(text, 'phi_proxy_findings_total', { route: '/', rule: 'F-email-fields', identifier_kind: 'email' })).toBe(1);
+    // The e-mail in items[].contact (and the one used as a property name) are found in text, also as `email`.
+    expect(total(text, 'phi_proxy_findings_total', { route: '/', identifier_kind: 'email' })).toBeGreaterThanOrEqual(2);
+    expect(total(text, 'phi_proxy_findings_total', { route: '/', identifier_kind: 'phone' })).toBeGreaterThanOrEqual(1);
+    expect(total(text, 'phi_proxy_findings_total', { route: '/', identifier_kind: 'name' })).toBeGreaterThanOrEqual(1);
+    // Every findings series has a kind from the rules, never a value.
+    const kinds = new Set([...text.matchAll(/phi_proxy_findings_total\{[^}]*identifier_kind="([^"]*)"/g)].map((m) => m[1]));
+    expect(kinds.size).toBeGreaterThanOrEqual(4);
+    for (const kind of kinds) expect(kind).toMatch(/^[a-z_]+$/);
     expect(sample(text, 'phi_proxy_scrub_duration_seconds_count', { route: '/', format: 'posthog' })).toBe(1); // the undecodable body never reached the engine
     expect(sample(text, 'phi_proxy_upstream_duration_seconds_count', { route: '/', format: 'posthog', kind: 'events' })).toBe(1);
     expect(sample(text, 'phi_proxy_upstream_errors_total', { route: '/', format: 'posthog' })).toBe(0);
@@ -141,6 +165,22 @@ describe('metrics at GET /metrics', () => {
     }
     for (const f of families) expect(text).toContain(`# TYPE ${f} `);
     for (const p of dashboard.panels) if (p.type !== 'row') expect(p.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
+    // Findings are plotted by identifier kind, and every grouping label exists on the family.
+    expect(exprs.some((e) => /sum by \([^)]*identifier_kind[^)]*\) \([^(]*\(phi_proxy_findings_total/.test(e))).toBe(true);
+    const findingsLabels = /phi_proxy_findings_total\{([^}]*)\}/.exec(text)![1]!.split(',').map((l) => l.split('=')[0]);
+    for (const e of exprs.filter((x) => x.includes('phi_proxy_findings_total'))) {
+      for (const by of /by \(([^)]*)\)/.exec(e)![1]!.split(',').map((l) => l.trim())) expect(findingsLabels).toContain(by);
+    }
+    // Panels do not overlap.
+    const cells = new Set<string>();
+    for (const p of dashboard.panels) {
+      for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++) {
+        for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+          expect(cells.has(`${x},${y}`)).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+      }
+    }
   });
 
   it('counts 502s from an unreachable upstream', async () => {
@@ -163,6 +203,117 @@ describe('metrics at GET /metrics', () => {
     } finally {
       await off.close();
     }
+  });
+});
+
+describe('identifier kind per rule (identifier_kind label)', () => {
+  it('is resolved at compile time: the detector kind, a generalize rule\'s `as`, else the letter\'s name', () => {
+    const plan = defaultPlan();
+    const kind = (id: string) => plan.rules.find((r) => r.id === id)?.identifierKind;
+    expect(kind('F-email-fields')).toBe('email');
+    expect(kind('F-emails-in-text')).toBe('email');
+    expect(kind('D-E-phones-in-text')).toBe('phone'); // letter D, detector phone
+    expect(kind('E-fax-fields')).toBe('fax');
+    expect(kind('B-zip-fields')).toBe('zip'); // as: zip
+    expect(kind('B-address-fields')).toBe('location');
+    expect(kind('B-places-in-text')).toBe('location'); // address, zip and geo: no one kind, so the letter's
+    expect(kind('C-age')).toBe('age');
+    expect(kind('C-birth-year')).toBe('age');
+    expect(kind('C-date-fields')).toBe('date');
+    expect(kind('C-dates-in-text')).toBe('date'); // date and age
+    expect(kind('J-accounts-in-text')).toBe('account'); // card, iban and account
+    expect(kind('O-ip-fields')).toBe('ip');
+    expect(kind('R-person-ids')).toBe('id');
+    expect(kind('R-other-ids')).toBe('id'); // the `identifier` detector's kind is `other`: the letter decides
+    expect(kind('keep-event-metadata')).toBe('none');
+    // Every rule with a letter has a kind; few distinct values (low cardinality), all on frozen rules.
+    for (const r of plan.rules) {
+      if (r.identifier !== undefined) expect(r.identifierKind).not.toBe('none');
+      expect(Object.isFrozen(r)).toBe(true);
+    }
+    expect(new Set(plan.rules.map((r) => r.identifierKind)).size).toBeLessThanOrEqual(25);
+  });
+
+  it('for custom rules: the detector wins over the letter; custom patterns without a letter are `other`', () => {
+    const plan = planFromRules([
+      'version: 1',
+      'detectors:',
+      '  - { id: rx_number, pattern: "RX[0-9]{6}" }',
+      'rules:',
+      '  - { id: plain, match: { keys: [plan] }, action: redact }',
+      '  - { id: lettered, identifier: H, match: { keys: [chart] }, action: redact }',
+      '  - { id: mislabelled, identifier: R, match: { detectors: [email] }, action: redact }',
+      '  - { id: custom, match: { detectors: [rx_number] }, action: redact }',
+      '  - { id: custom-h, identifier: H, match: { detectors: [rx_number] }, action: redact }',
+      '  - { id: mixed, match: { detectors: [email, phone] }, action: redact }',
+    ].join('\n'));
+    expect(Object.fromEntries(plan.rules.map((r) => [r.id, r.identifierKind]))).toEqual({
+      plain: 'none', lettered: 'mrn', mislabelled: 'email', custom: 'other', 'custom-h': 'mrn', mixed: 'other',
+    });
+  });
+});
+
+describe('cluster aggregation (serve --workers N)', () => {
+  const vault = (size: number): Pseudonymizer => ({ size, pseudonym: () => 'tok', isIssued: () => false });
+
+  /** One worker's registry after `events` events with one e-mail finding each. */
+  async function worker(events: number, vaultSize: number): Promise<MetricsSnapshot> {
+    const registry = new Registry();
+    const m = ProxyMetrics.for(registry);
+    m.attach([vault(vaultSize)], 'abcdef0123456789', undefined);
+    const plan = defaultPlan();
+    const route = m.route('/', 'posthog');
+    const counts = new Uint32Array(plan.rules.length);
+    counts[plan.rules.find((r) => r.id === 'F-email-fields')!.index] = events;
+    route.events(events, events, 0);
+    route.findings(plan, counts);
+    for (let i = 0; i < events; i++) route.scrubbed(process.hrtime.bigint());
+    // What crosses the IPC channel is JSON.
+    return JSON.parse(JSON.stringify(await registry.getMetricsAsJSON())) as MetricsSnapshot;
+  }
+
+  it('sums counters and histograms, takes the largest vault and one rule-set line, and says who answered', async () => {
+    const [a, b] = [await worker(3, 5), await worker(4, 7)];
+    const text = await clusterMetricsText({ fresh: [a, b], stale: [], missing: 0, retired: [] });
+    expect(sample(text, 'phi_proxy_events_total', { route: '/', outcome: 'in' })).toBe(7);
+    expect(sample(text, 'phi_proxy_findings_total', { rule: 'F-email-fields', identifier: 'F', identifier_kind: 'email' })).toBe(7);
+    expect(sample(text, 'phi_proxy_scrub_duration_seconds_count', { route: '/' })).toBe(7);
+    expect(sample(text, 'phi_proxy_scrub_duration_seconds_bucket', { route: '/', le: '+Inf' })).toBe(7);
+    expect(sample(text, 'phi_proxy_vault_size', {})).toBe(7);
+    expect(sample(text, 'phi_proxy_ruleset_info', { hash: 'abcdef0123456789' })).toBe(1);
+    expect(sample(text, 'phi_proxy_cluster_workers', { state: 'answered' })).toBe(2);
+    expect(sample(text, 'phi_proxy_cluster_workers', { state: 'stale' })).toBe(0);
+    expect(text).toContain('# TYPE phi_proxy_events_total counter');
+    expect(text).toContain('# TYPE phi_proxy_scrub_duration_seconds histogram');
+  });
+
+  it('counts a slow worker from its last answer and an exited one\'s counters only', async () => {
+    const [a, b, c] = [await worker(3, 5), await worker(4, 7), await worker(10, 9)];
+    const text = await clusterMetricsText({ fresh: [a], stale: [b], missing: 1, retired: [retiredPart(c)] });
+    expect(sample(text, 'phi_proxy_events_total', { route: '/', outcome: 'in' })).toBe(17);
+    expect(sample(text, 'phi_proxy_scrub_duration_seconds_count', { route: '/' })).toBe(17);
+    expect(sample(text, 'phi_proxy_vault_size', {})).toBe(7); // the exited worker's gauge is gone
+    expect(sample(text, 'phi_proxy_cluster_workers', { state: 'answered' })).toBe(1);
+    expect(sample(text, 'phi_proxy_cluster_workers', { state: 'stale' })).toBe(1);
+    expect(sample(text, 'phi_proxy_cluster_workers', { state: 'missing' })).toBe(1);
+  });
+
+  it('merges exited workers\' counters into one snapshot without losing counts', async () => {
+    const parts = [await worker(1, 1), await worker(2, 1), await worker(3, 1), await worker(4, 1)].map(retiredPart);
+    const merged = JSON.parse(JSON.stringify(await mergeSnapshots(parts))) as MetricsSnapshot;
+    const text = await clusterMetricsText({ fresh: [await worker(5, 2)], stale: [], missing: 0, retired: [merged] });
+    expect(sample(text, 'phi_proxy_events_total', { route: '/', outcome: 'in' })).toBe(15);
+    expect(sample(text, 'phi_proxy_findings_total', { rule: 'F-email-fields', identifier_kind: 'email' })).toBe(15);
+    expect(sample(text, 'phi_proxy_scrub_duration_seconds_count', { route: '/' })).toBe(15);
+    expect(sample(text, 'phi_proxy_vault_size', {})).toBe(2);
+  });
+
+  it('in one process, text() is the registry\'s own exposition', async () => {
+    const registry = new Registry();
+    const m = ProxyMetrics.for(registry);
+    m.route('/', 'posthog').events(2, 2, 0);
+    expect(await m.text()).toBe(await registry.metrics());
+    expect(await m.text()).not.toContain('phi_proxy_cluster_workers');
   });
 });
 

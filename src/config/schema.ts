@@ -106,6 +106,36 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).optional(),
     })
     .optional(),
+  /**
+   * Terminate TLS in phi-proxy (HTTPS on `listen`); absent: plain HTTP (e.g. behind an ingress
+   * that terminates TLS). Files are PEM, relative to this file; SIGHUP or a change to them reloads
+   * the certificate. PHI_PROXY_TLS_CERT / PHI_PROXY_TLS_KEY override the two paths.
+   */
+  tls: z
+    .strictObject({
+      /** Certificate chain, leaf first. */
+      cert_file: nonEmpty,
+      /** The certificate's private key (unencrypted PEM: mount it from a secret; it is never logged). */
+      key_file: nonEmpty,
+      /** CA bundle for client certificates: when set, only clients presenting a certificate it signed may connect (mutual TLS). */
+      ca_file: nonEmpty.optional(),
+      /** Oldest protocol accepted. Default TLSv1.2. */
+      min_version: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
+      /** OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are always Node's). Default: Node's modern list; weak ciphers are refused. */
+      ciphers: nonEmpty.optional(),
+    })
+    .optional(),
+  /**
+   * A separate plain-HTTP listener for /healthz, /readyz and /metrics; the public listener then
+   * answers them 404. Absent: they are served on `listen`.
+   */
+  admin: z
+    .strictObject({
+      /** Default 127.0.0.1 (use 0.0.0.0 in a pod so the kubelet can probe it). */
+      host: nonEmpty.optional(),
+      port: z.number().int().min(0).max(65535),
+    })
+    .optional(),
   /** Upstream of the default route (`/`); absent: the built-in inspection sink. */
   upstream: upstreamUrl.optional(),
   assets_upstream: upstreamUrl.optional(),

@@ -6,6 +6,7 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as nodePath from 'node:path';
 import type { Writable } from 'node:stream';
@@ -27,7 +28,7 @@ import { createForwarder, type ForwardingRequest } from './forward';
 import { applyCors, readBody, sendJson } from './http';
 import { firedRules, scrubBatch, type BatchObserver } from './pipeline';
 import { startSink, type Sink } from './sink';
-import { envOverrides, resolveSettings, routeFor, type Overrides, type ProxySettings, type RouteSettings } from './settings';
+import { envOverrides, loadTls, resolveSettings, routeFor, type Overrides, type ProxySettings, type RouteSettings } from './settings';
 
 export interface ProxyOptions {
   /** Config file; undefined: the embedded default (Safe Harbor pack, inspection sink). */
@@ -48,8 +49,12 @@ export interface ProxyOptions {
 }
 
 export interface RunningProxy {
+  /** The public listener (`https://…` with `tls`). */
   readonly url: string;
   readonly port: number;
+  /** The admin listener (/healthz, /readyz, /metrics) when `admin` is set; else undefined (the public one serves them). */
+  readonly adminUrl: string | undefined;
+  readonly adminPort: number | undefined;
   readonly settings: ProxySettings;
   readonly plan: Plan;
   /** SHA-256 (first 16 hex digits) of the active rule packs' YAML text (`phi_proxy_ruleset_info`). */
@@ -202,6 +207,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   };
   const limits = { maxDecodedBytes: settings.maxDecodedBytes };
 
+
   let reloadStatus: { ok: boolean; at: string; reloads: number; ruleset: string; errors?: string[] } = {
     ok: true, at: new Date().toISOString(), reloads: 0, ruleset,
   };
@@ -210,8 +216,16 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   app.disable('x-powered-by');
   app.disable('etag');
 
-  app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
-  app.get('/readyz', (_req, res) => {
+  // With `admin`, health, readiness and metrics have their own listener and the public one answers
+  // them 404 (whatever its routes' formats would do with the path); without, the public one serves them.
+  const adminApp = settings.admin === undefined ? app : express();
+  if (adminApp !== app) {
+    adminApp.disable('x-powered-by');
+    adminApp.disable('etag');
+    app.all(['/healthz', '/readyz', '/metrics'], (_req, res) => sendJson(res, 404, { error: 'unknown path' }));
+  }
+  adminApp.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  adminApp.get('/readyz', (_req, res) => {
     sendJson(res, 200, {
       status: 'ready',
       mode: plan.mode,
@@ -226,7 +240,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
 
   if (metrics !== undefined) {
     const registry = metrics.registry;
-    app.get('/metrics', async (_req, res) => {
+    adminApp.get('/metrics', async (_req, res) => {
       try {
         const text = await metrics.text(); // the whole cluster's, in a `serve --workers N` worker
         res.statusCode = 200;
@@ -366,26 +380,96 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     }
   });
 
-  const server = await new Promise<http.Server>((resolve, reject) => {
-    // Request heads past max_header_bytes get 431 from Node itself; slow heads and bodies time out.
-    const s = http.createServer(
-      {
-        maxHeaderSize: settings.maxHeaderBytes,
-        headersTimeout: settings.headersTimeoutMs,
-        requestTimeout: settings.requestTimeoutMs,
-        // Node checks those timeouts every 30 s by default: too slow to stop a slowloris client.
-        connectionsCheckingInterval: Math.min(1_000, settings.headersTimeoutMs),
-      },
-      app,
-    );
-    s.listen(settings.port, settings.host, () => resolve(s));
-    s.on('error', reject);
-  });
+  // Request heads past max_header_bytes get 431 from Node itself; slow heads and bodies time out.
+  const serverOptions: http.ServerOptions = {
+    maxHeaderSize: settings.maxHeaderBytes,
+    headersTimeout: settings.headersTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    // Node checks those timeouts every 30 s by default: too slow to stop a slowloris client.
+    connectionsCheckingInterval: Math.min(1_000, settings.headersTimeoutMs),
+  };
+  const tlsSettings = settings.tls;
+  // TLS keeps Node's modern defaults (TLS 1.2 or 1.3, its cipher list and TLS 1.3 suites) with
+  // the server's cipher order; loadTls checked the files (and refuses weak configured ciphers).
+  // A slow handshake is cut off like a slow request head.
+  const server: http.Server | https.Server =
+    tlsSettings === undefined
+      ? http.createServer(serverOptions, app)
+      : https.createServer(
+          {
+            ...serverOptions,
+            ...loadTls(tlsSettings),
+            handshakeTimeout: settings.headersTimeoutMs,
+            ...(tlsSettings.caFile !== undefined ? { requestCert: true, rejectUnauthorized: true } : {}),
+          },
+          app,
+        );
+  const listen = (s: http.Server | https.Server, port: number, host: string) =>
+    new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, host, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(server, settings.port, settings.host);
   server.maxConnections = settings.maxConnections;
   server.keepAliveTimeout = 65_000;
   const { port } = server.address() as AddressInfo;
   const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
-  logger.info({ port, host: settings.host, mode: plan.mode, rules: plan.rules.length, routes: routes.map((r) => ({ prefix: r.settings.prefix || '/', format: r.settings.format, upstream: r.settings.upstream ? 'configured' : 'inspection sink' })) }, 'phi-proxy listening');
+
+  // The admin listener: plain HTTP, only /healthz, /readyz and /metrics (JSON 404 for anything else).
+  let adminServer: http.Server | undefined;
+  let adminPort: number | undefined;
+  if (settings.admin !== undefined) {
+    adminApp.use((_req, res) => sendJson(res, 404, { error: 'unknown path' }));
+    adminServer = http.createServer(serverOptions, adminApp);
+    try {
+      await listen(adminServer, settings.admin.port, settings.admin.host);
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+    adminServer.maxConnections = 64;
+    adminPort = (adminServer.address() as AddressInfo).port;
+  }
+  const adminHost = settings.admin && (settings.admin.host === '0.0.0.0' || settings.admin.host === '::' ? '127.0.0.1' : settings.admin.host);
+  logger.info({ port, host: settings.host, tls: tlsSettings !== undefined, ...(settings.admin ? { admin: { host: settings.admin.host, port: adminPort } } : {}), mode: plan.mode, rules: plan.rules.length, routes: routes.map((r) => ({ prefix: r.settings.prefix || '/', format: r.settings.format, upstream: r.settings.upstream ? 'configured' : 'inspection sink' })) }, 'phi-proxy listening');
+
+  /**
+   * Certificate reload (SIGHUP through reload(), or a change to the files when watching): the
+   * new pair is checked whole; a bad one is refused and the running certificate stays.
+   */
+  const reloadTls = (trigger: string): void => {
+    if (tlsSettings === undefined) return;
+    try {
+      (server as https.Server).setSecureContext(loadTls(tlsSettings));
+      logger.info({ trigger }, 'TLS certificate reloaded');
+    } catch (err) {
+      const issues = err instanceof ConfigError ? err.issues.map(formatIssue) : [`${(err as Error)?.name ?? 'error'}: TLS reload failed`];
+      for (const issue of issues) logger.error({ trigger }, `TLS reload refused, running certificate kept: ${issue}`);
+    }
+  };
+  let tlsDebounce: NodeJS.Timeout | undefined;
+  const tlsWatchers: fs.FSWatcher[] = [];
+  if (tlsSettings !== undefined && options.watch) {
+    const files = [tlsSettings.certFile, tlsSettings.keyFile, ...(tlsSettings.caFile !== undefined ? [tlsSettings.caFile] : [])];
+    for (const dir of new Set(files.map((f) => path.dirname(f)))) {
+      const names = new Set(files.filter((f) => path.dirname(f) === dir).map((f) => path.basename(f)));
+      try {
+        const w = fs.watch(dir, (_event, name) => {
+          // Kubernetes Secrets swap a `..data` symlink: any change in the directory counts.
+          if (name !== null && !names.has(String(name)) && !String(name).startsWith('..')) return;
+          clearTimeout(tlsDebounce);
+          tlsDebounce = setTimeout(() => reloadTls('file change'), 250);
+        });
+        w.unref();
+        tlsWatchers.push(w);
+      } catch {
+        logger.warn({ dir: path.basename(dir) }, 'cannot watch a TLS directory; reload with SIGHUP');
+      }
+    }
+  }
 
   /**
    * Hot reload: re-read the config and every rule pack, compile them all, and only then swap
@@ -456,25 +540,36 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   watch(config, compiled.flatMap((c) => [...c.active.files, ...(c.shadow?.files ?? [])]));
 
   return {
-    url: `http://${host}:${port}`,
+    url: `${tlsSettings !== undefined ? 'https' : 'http'}://${host}:${port}`,
     port,
+    adminUrl: adminPort !== undefined ? `http://${adminHost}:${adminPort}` : undefined,
+    adminPort,
     settings,
     get plan() {
       return plan;
     },
-    reload: (trigger = 'request') => reload(trigger),
+    reload: (trigger = 'request') => {
+      reloadTls(trigger);
+      return reload(trigger);
+    },
     get rulesetHash() {
       return activeRuleset;
     },
     auditFile: audit?.file,
     close: async () => {
-      for (const w of watchers) w.close();
+      for (const w of [...watchers, ...tlsWatchers]) w.close();
       clearTimeout(debounce);
+      clearTimeout(tlsDebounce);
       logger.info('draining: no new connections, finishing in-flight requests');
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await Promise.all(
+        [server, ...(adminServer ? [adminServer] : [])].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeIdleConnections();
+            }),
+        ),
+      );
       await Promise.all([...sinks.values()].map((s) => s.close()));
       audit?.close();
       detachMetrics?.();

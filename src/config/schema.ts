@@ -197,6 +197,29 @@ export const configSchema = z.strictObject({
       max_bytes: z.number().int().min(4096).optional(),
     })
     .optional(),
+  spool: z
+    .strictObject({
+      /**
+       * Directory of the durable spool (relative to this file); absent: no spool, and an upstream
+       * failure is answered 502 so the SDK retries. Only scrubbed requests are written here.
+       */
+      dir: nonEmpty.optional(),
+      /** Spool size limit in bytes; when full, new requests get 503 with Retry-After. Default 1 GiB. */
+      max_bytes: z.number().int().min(65536).optional(),
+      /** Spooled requests older than this are given up (counted and logged). Default 7 days. */
+      max_age_seconds: z.number().int().min(60).optional(),
+      /** A live forward slower than this is spooled instead (the SDK gets its answer). Default 10000. */
+      forward_timeout_ms: z.number().int().min(100).optional(),
+      /** First retry delay in milliseconds; doubles per failure with full jitter. Default 500. */
+      retry_initial_ms: z.number().int().min(10).optional(),
+      /** Longest retry delay (and cap on an upstream's Retry-After), in milliseconds. Default 60000. */
+      retry_max_ms: z.number().int().min(100).optional(),
+      /** Spooled requests sent at once per route while catching up; 1 keeps strict order. Default 4. */
+      delivery_concurrency: z.number().int().min(1).max(256).optional(),
+      /** Sync each spooled file and its directory before acknowledging (survives power loss, not only a crash). Default true. */
+      fsync: z.boolean().optional(),
+    })
+    .optional(),
   /** Candidate rules run beside the active `rules` (see routes[].shadow for a route's own). */
   shadow: shadowSchema.optional(),
   limits: z

@@ -57,6 +57,22 @@ function histogram(registry: Registry, name: string, help: string, labelNames: s
 /** One registry's metrics as `getMetricsAsJSON()` returns them: what a worker sends the primary. */
 export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
+/** The spool figures the gauges read (spool.ts's SpoolStats, structurally). */
+export interface SpoolGaugeStats {
+  readonly requests: number;
+  readonly bytes: number;
+  readonly oldestAgeSeconds: number;
+  readonly full: boolean;
+}
+
+/** The spool's events as counters (spool.ts's SpoolObserver, structurally). */
+export interface SpoolCounters {
+  spooled(route: string): void;
+  delivered(route: string): void;
+  retried(route: string): void;
+  givenUp(route: string, reason: string): void;
+}
+
 /** What one running proxy contributes to collect-on-scrape gauges. */
 interface Attachment {
   readonly pseudonymizers: readonly Pseudonymizer[];
@@ -85,7 +101,12 @@ export class ProxyMetrics {
   readonly shadowDifferences: Counter<string>;
   readonly shadowEvents: Counter<string>;
   readonly auditErrors: Counter<string>;
+  readonly spooled: Counter<string>;
+  readonly spoolDelivered: Counter<string>;
+  readonly upstreamRetries: Counter<string>;
+  readonly spoolGivenUp: Counter<string>;
   private readonly attached = new Set<Attachment>();
+  private readonly spools = new Set<() => SpoolGaugeStats>();
   /** Where `text()` gets the exposition from instead of this registry (a cluster worker asks the primary). */
   private source: (() => Promise<string>) | undefined;
 
@@ -101,7 +122,30 @@ export class ProxyMetrics {
     this.shadowDifferences = counter(registry, 'phi_proxy_shadow_differences_total', 'Findings where the shadow (candidate) rules and the active rules disagree: set="candidate" counts a candidate rule that fired where the active set did not, set="active" the reverse.', ['route', 'set', 'rule']);
     this.shadowEvents = counter(registry, 'phi_proxy_shadow_events_total', 'Events scrubbed by the shadow rules, by whether the output would differ from the active rules\' output.', ['route', 'outcome']);
     this.auditErrors = counter(registry, 'phi_proxy_audit_write_errors_total', 'Audit trail lines that could not be written.', []);
+    this.spooled = counter(registry, 'phi_proxy_spooled_total', 'Scrubbed requests written to the spool (upstream down, slow, 408/429/5xx, or a backlog waiting), per route.', ['route']);
+    this.spoolDelivered = counter(registry, 'phi_proxy_spool_delivered_total', 'Spooled requests the upstream accepted, per route.', ['route']);
+    this.upstreamRetries = counter(registry, 'phi_proxy_upstream_retries_total', 'Failed upstream attempts that will be retried from the spool (live forwards and spooled deliveries), per route.', ['route']);
+    this.spoolGivenUp = counter(registry, 'phi_proxy_spool_given_up_total', 'Spooled requests that left the spool undelivered: rejected (upstream 4xx), expired (max_age_seconds) or corrupt (unreadable file), per route.', ['route', 'reason']);
     for (const result of ['success', 'failure']) this.reloads.labels(result).inc(0);
+    const spools = this.spools;
+    if (registry.getSingleMetric('phi_proxy_spool_requests') === undefined) {
+      const spoolGauge = (name: string, help: string, value: (s: SpoolGaugeStats) => number, aggregator: 'sum' | 'max') =>
+        new Gauge({
+          name,
+          help,
+          registers: [registry],
+          aggregator,
+          collect() {
+            let total = 0;
+            for (const stats of spools) total = aggregator === 'sum' ? total + value(stats()) : Math.max(total, value(stats()));
+            this.set(total);
+          },
+        });
+      spoolGauge('phi_proxy_spool_requests', 'Scrubbed requests waiting in the spool for the upstream (read when scraped).', (s) => s.requests, 'sum');
+      spoolGauge('phi_proxy_spool_bytes', 'Bytes in the spool (read when scraped).', (s) => s.bytes, 'sum');
+      spoolGauge('phi_proxy_spool_oldest_age_seconds', 'Age of the oldest spooled request; 0 when the spool is empty (read when scraped).', (s) => (s.requests > 0 ? s.oldestAgeSeconds : 0), 'max');
+      spoolGauge('phi_proxy_spool_full', '1 when the spool refused a request for lack of room since the last delivery (SDKs get 503).', (s) => (s.full ? 1 : 0), 'max');
+    }
 
     if (registry.getSingleMetric('phi_proxy_vault_size') === undefined) {
       new Gauge({
@@ -159,6 +203,20 @@ export class ProxyMetrics {
     const a: Attachment = { pseudonymizers, ruleset, shadowRuleset };
     this.attached.add(a);
     return () => this.attached.delete(a);
+  }
+
+  /** A running spool's depth, reported until `detach`; and the counters its events feed. */
+  attachSpool(stats: () => SpoolGaugeStats): { detach: () => void; observer: SpoolCounters } {
+    this.spools.add(stats);
+    return {
+      detach: () => this.spools.delete(stats),
+      observer: {
+        spooled: (route) => this.spooled.labels(route).inc(),
+        delivered: (route) => this.spoolDelivered.labels(route).inc(),
+        retried: (route) => this.upstreamRetries.labels(route).inc(),
+        givenUp: (route, reason) => this.spoolGivenUp.labels(route, reason).inc(),
+      },
+    };
   }
 
   route(route: string, format: string): RouteMetrics {

@@ -269,10 +269,13 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
       (err) => logger.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message } }, 'cluster metrics: aggregation failed'),
     );
 
-    const fork = (): Worker => {
+    /** Each worker's slot (0…N-1): a replacement takes its predecessor's, and with it its spool directory. */
+    const slots = new Map<Worker, number>();
+    const fork = (slot: number): Worker => {
       // A restarted worker listens exactly as the first did: with `--port 0` too, the primary hands
       // it the port its siblings hold (node shares the nth listen(0) of every worker).
-      const worker = cluster.fork();
+      const worker = cluster.fork({ PHI_PROXY_WORKER_SLOT: String(slot), PHI_PROXY_WORKER_SLOTS: String(options.workers) });
+      slots.set(worker, slot);
       worker.on('message', (message: unknown) => {
         const m = message as Message | null;
         if (m?.phiProxy === LISTENING && typeof m.port === 'number') onListening(worker, m.port);
@@ -347,7 +350,8 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
         return;
       }
       logger.warn({ worker: worker.id, code, signal }, 'worker died; restarting');
-      fork();
+      fork(slots.get(worker) ?? 0);
+      slots.delete(worker);
     });
 
     process.once('SIGTERM', () => stop(0, 'SIGTERM'));
@@ -358,6 +362,6 @@ export function runPrimary(options: ClusterOptions): Promise<number> {
     });
 
     logger.info({ workers: options.workers }, 'starting workers');
-    for (let i = 0; i < options.workers; i++) fork();
+    for (let i = 0; i < options.workers; i++) fork(i);
   });
 }

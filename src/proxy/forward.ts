@@ -4,19 +4,17 @@
  * request that reaches the upstream is the scrubbed one: its path, body and headers come from
  * the format's encoder, and only allow-listed client headers go along (http.ts).
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { createProxyMiddleware, responseInterceptor, type RequestHandler } from 'http-proxy-middleware';
 import type { OutgoingRequest } from '../formats/types';
 import { isForwardedHeader, sendJson } from './http';
+import { upstreamAgents as agents } from './upstream';
 
 /** Set by the proxy on each request before forwarding: what exactly to send. */
 export interface ForwardingRequest extends http.IncomingMessage {
   phiOutgoing?: OutgoingRequest;
 }
-
-const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 
 /**
  * A forwarder for one upstream. With `rewriting`, the response is buffered and passed through the

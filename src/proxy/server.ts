@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, formatIssue, InputError, PhiError, ScrubError } from '../errors';
 import { formatFor } from '../formats/index';
-import type { Handling, WireFormat } from '../formats/types';
+import type { Handling, LocalResponse, OutgoingRequest, WireFormat } from '../formats/types';
 import { AuditTrail, PathTemplater, planDetectors } from '../observability/audit';
 import { ProxyMetrics, rulesetHash, type RequestKind, type RouteMetrics } from '../observability/metrics';
 import { ShadowRunner, type ShadowResult } from '../observability/shadow';
@@ -28,6 +28,8 @@ import { createForwarder, type ForwardingRequest } from './forward';
 import { applyCors, readBody, sendJson } from './http';
 import { firedRules, scrubBatch, type BatchObserver } from './pipeline';
 import { startSink, type Sink } from './sink';
+import { classifyStatus, resolveSpoolSettings, retryAfterMs, Spool, type Deliver } from './spool';
+import { relayAnswer, sendUpstream, upstreamRequest } from './upstream';
 import { envOverrides, loadTls, resolveSettings, routeFor, type Overrides, type ProxySettings, type RouteSettings } from './settings';
 
 export interface ProxyOptions {
@@ -106,6 +108,8 @@ interface RequestLog {
   dropped?: number;
   rules?: Record<string, number>;
   reason?: string;
+  /** With a spool: whether the upstream answered live or the request was spooled. */
+  delivery?: 'live' | 'spooled' | 'spool full';
 }
 
 function logRequest(logger: Logger, entry: RequestLog, res: http.ServerResponse, started: bigint, onFinish?: (status: number) => void): void {
@@ -207,6 +211,25 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   };
   const limits = { maxDecodedBytes: settings.maxDecodedBytes };
 
+  // The durable spool: delivered to each route's current upstream (a reload may not change it).
+  const spoolSettings = resolveSpoolSettings(config, env);
+  const deliverSpooled: Deliver = async (label, request) => {
+    const route = routes.find((r) => r.label === label && r.settings.upstream !== undefined) ?? routes.find((r) => r.label === label);
+    if (route === undefined) return { verdict: 'retry', reason: 'route no longer configured', retryAfterMs: spoolSettings!.retryMaxMs };
+    try {
+      const answer = await sendUpstream(route.upstream, request, spoolSettings!.forwardTimeoutMs);
+      const verdict = classifyStatus(answer.status);
+      if (verdict === 'delivered') return { verdict };
+      if (verdict === 'rejected') return { verdict, reason: `status ${answer.status}` };
+      return { verdict, reason: `status ${answer.status}`, retryAfterMs: retryAfterMs(answer.headers['retry-after']) };
+    } catch (err) {
+      return { verdict: 'retry', reason: (err as NodeJS.ErrnoException).code ?? 'connection error' };
+    }
+  };
+  let spoolStats: (() => ReturnType<Spool['stats']>) | undefined;
+  const spoolMetrics = spoolSettings && metrics?.attachSpool(() => spoolStats?.() ?? { requests: 0, bytes: 0, oldestAgeSeconds: 0, full: false });
+  const spool = spoolSettings && (await Spool.open(spoolSettings, deliverSpooled, logger, spoolMetrics?.observer));
+  spoolStats = spool && (() => spool.stats());
 
   let reloadStatus: { ok: boolean; at: string; reloads: number; ruleset: string; errors?: string[] } = {
     ok: true, at: new Date().toISOString(), reloads: 0, ruleset,
@@ -226,8 +249,10 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   }
   adminApp.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
   adminApp.get('/readyz', (_req, res) => {
-    sendJson(res, 200, {
-      status: 'ready',
+    const spooled = spool?.stats();
+    // A full spool cannot take more: not ready, so a load balancer sends SDKs to other replicas.
+    sendJson(res, spooled?.full ? 503 : 200, {
+      status: spooled?.full ? 'spool full' : 'ready',
       mode: plan.mode,
       rules: plan.rules.length,
       ruleset,
@@ -235,6 +260,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       vault: plan.pseudonymizers.reduce((n, p) => n + Math.max(0, p.size), 0),
       routes: routes.map((r) => ({ prefix: r.settings.prefix || '/', format: r.settings.format, upstream: r.settings.upstream ? 'configured' : 'inspection sink' })),
       reload: reloadStatus,
+      ...(spooled !== undefined ? { spool: spooled } : {}),
     });
   });
 
@@ -356,6 +382,11 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
             res.statusCode = local.status;
             res.setHeader('content-type', local.contentType);
             res.end(local.body);
+            return;
+          }
+          if (spool !== undefined && !handling.batch.allOrNothing) {
+            timeUpstream(runtime.metrics, 'events', res);
+            await forwardDurably(spool, runtime, req, res, outcome.outgoing, handling.batch.emptyResponse, outcome.eventsOut, entry);
             return;
           }
           forwarding.phiOutgoing = outcome.outgoing;
@@ -570,12 +601,71 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
             }),
         ),
       );
+      await spool?.close();
+      spoolMetrics?.detach();
       await Promise.all([...sinks.values()].map((s) => s.close()));
       audit?.close();
       detachMetrics?.();
       logger.info('stopped');
     },
   };
+}
+
+/**
+ * Forwarding with a spool: while the route has requests waiting, new ones queue behind them;
+ * otherwise the request goes live, and an upstream that fails, times out or answers 408/429/5xx
+ * gets it spooled instead. Spooled requests are acknowledged with the vendor's own success
+ * answer; when the spool is full the SDK gets 503 and keeps its events.
+ */
+async function forwardDurably(
+  spool: Spool,
+  runtime: RouteRuntime,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  outgoing: OutgoingRequest,
+  ack: LocalResponse,
+  events: number,
+  entry: RequestLog,
+): Promise<void> {
+  const request = upstreamRequest(req.method ?? 'POST', req.headers, outgoing);
+  let reason = 'backlog';
+  if (!spool.pending(runtime.label)) {
+    try {
+      const answer = await sendUpstream(runtime.upstream, request, spool.settings.forwardTimeoutMs);
+      if (classifyStatus(answer.status) !== 'retry') {
+        entry.delivery = 'live';
+        relayAnswer(res, answer, outgoing.rewriteResponse);
+        return;
+      }
+      reason = `status ${answer.status}`;
+      spool.noteLiveFailure(runtime.label, reason, retryAfterMs(answer.headers['retry-after']));
+    } catch (err) {
+      reason = (err as NodeJS.ErrnoException).code ?? 'connection error';
+      spool.noteLiveFailure(runtime.label, reason, undefined);
+    }
+  }
+  let result;
+  try {
+    result = await spool.append(runtime.label, request, events);
+  } catch (err) {
+    entry.delivery = 'spool full';
+    entry.reason = `spool write failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+    res.setHeader('retry-after', '30');
+    sendJson(res, 503, { error: 'upstream unavailable and the spool cannot be written; retry later' });
+    return;
+  }
+  if (result === 'full') {
+    entry.delivery = 'spool full';
+    entry.reason = reason;
+    res.setHeader('retry-after', '30');
+    sendJson(res, 503, { error: 'upstream unavailable and the spool is full; retry later' });
+    return;
+  }
+  entry.delivery = 'spooled';
+  entry.reason = reason;
+  res.statusCode = ack.status;
+  res.setHeader('content-type', ack.contentType);
+  res.end(ack.body);
 }
 
 /** Upstream latency (forwarding → response finished) and 502s, when metrics are on. */

@@ -16,6 +16,17 @@ export interface Recorded {
   raw: Buffer;
   /** The decoded JSON payload, if any. */
   json: unknown;
+  /** The status this upstream answered. */
+  status: number;
+}
+
+/** A scripted answer instead of PostHog's (fault injection: 429, 503, …). */
+export type Override = (request: Omit<Recorded, 'status'>) => { status: number; headers?: Record<string, string>; body?: string } | undefined;
+
+export interface RecordingOptions {
+  /** Listen on this port (to come back where a proxy expects it); default: any free port. */
+  port?: number;
+  override?: Override;
 }
 
 export interface RecordingUpstream {
@@ -83,7 +94,7 @@ function respond(path: string, json: unknown): { status: number; type: string; b
   return { status: 200, type: 'application/json', body: '{"status":1}' };
 }
 
-export async function startRecordingUpstream(): Promise<RecordingUpstream> {
+export async function startRecordingUpstream(options: RecordingOptions = {}): Promise<RecordingUpstream> {
   const requests: Recorded[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -97,13 +108,25 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
       } catch {
         json = undefined;
       }
-      requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, raw, json });
+      const recorded = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, raw, json };
+      const scripted = options.override?.(recorded);
+      if (scripted !== undefined) {
+        requests.push({ ...recorded, status: scripted.status });
+        const body = scripted.body ?? '{"error":"scripted"}';
+        res.writeHead(scripted.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...scripted.headers });
+        res.end(body);
+        return;
+      }
       const { status, type, body } = respond(url.pathname, json);
+      requests.push({ ...recorded, status });
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
       res.end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

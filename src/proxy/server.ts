@@ -27,6 +27,7 @@ import { ShadowRunner, type ShadowResult } from '../observability/shadow';
 import { createForwarder, type ForwardingRequest } from './forward';
 import { applyCors, readBody, sendJson } from './http';
 import { firedRules, scrubBatch, type BatchObserver } from './pipeline';
+import { pathHoldsIdentifier } from './path-guard';
 import { startSink, type Sink } from './sink';
 import { classifyStatus, resolveSpoolSettings, retryAfterMs, Spool, type Deliver } from './spool';
 import { relayAnswer, sendUpstream, upstreamRequest } from './upstream';
@@ -306,7 +307,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       const current = routes; // this request's rules, whatever a reload does meanwhile
       const matched = SAFE_PATH.test(path) && !path.includes('//') && !path.includes('/..') ? routeFor(current.map((r) => r.settings), path) : undefined;
       runtime = matched ? current.find((r) => r.settings === matched.route) : undefined;
-      if (!matched || !runtime) {
+      // A free path segment (asset name, token) holding an identifier would reach our logs and the vendor.
+      if (!matched || !runtime || pathHoldsIdentifier(matched.rest)) {
         entry.kind = 'unknown';
         sendJson(res, 404, { error: 'unknown path' });
         return;

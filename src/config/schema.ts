@@ -141,6 +141,12 @@ export const configSchema = z.strictObject({
   assets_upstream: upstreamUrl.optional(),
   /** Wire format of the default route. */
   format: formatName.optional(),
+  /**
+   * The base URL where SDKs reach this proxy (e.g. https://analytics-proxy.example.org), for config
+   * SDKs read back (Segment's apiHost). Default: from the request's Host header and connection,
+   * which says http behind an ingress that terminates TLS.
+   */
+  public_url: upstreamUrl.optional(),
   /** More routes by path prefix, each with its own upstream and format (longest prefix wins). */
   routes: z.array(routeSchema).optional(),
   cors: z

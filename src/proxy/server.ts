@@ -75,7 +75,8 @@ export interface RunningProxy {
  * apiHost), from the Host header: only the client's own request sets it, so it can steer what
  * *that* client is told, never where data goes.
  */
-function publicBaseUrl(req: http.IncomingMessage, prefix: string): string {
+function publicBaseUrl(req: http.IncomingMessage, prefix: string, configured: string | undefined): string {
+  if (configured !== undefined) return `${configured}${prefix}`;
   const host = typeof req.headers.host === 'string' && /^[A-Za-z0-9.:[\]-]+$/.test(req.headers.host) ? req.headers.host : 'localhost';
   const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
   return `${secure ? 'https' : 'http'}://${host}${prefix}`;
@@ -324,7 +325,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
           headers: req.headers,
           body,
           clientIp: req.socket.remoteAddress ?? '',
-          publicBaseUrl: publicBaseUrl(req, runtime.settings.prefix),
+          publicBaseUrl: publicBaseUrl(req, runtime.settings.prefix, settings.publicUrl),
         },
         limits,
       );

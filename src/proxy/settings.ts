@@ -65,6 +65,8 @@ export interface ProxySettings {
   /** Longest prefix first. */
   readonly routes: readonly RouteSettings[];
   readonly allowedOrigins: readonly string[];
+  /** Where SDKs reach the proxy, without a trailing slash; undefined: from each request. */
+  readonly publicUrl: string | undefined;
   readonly maxBodyBytes: number;
   readonly maxEventsPerBatch: number;
   readonly maxHeaderBytes: number;
@@ -259,6 +261,7 @@ export function resolveSettings(config: LoadedConfig, ...overrides: Overrides[])
     admin,
     routes: Object.freeze(routes),
     allowedOrigins: Object.freeze(spec.cors?.allowed_origins ?? ['*']),
+    publicUrl: spec.public_url?.replace(/\/+$/, ''),
     maxBodyBytes: spec.limits?.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
     maxEventsPerBatch: spec.limits?.max_events_per_batch ?? DEFAULT_MAX_EVENTS_PER_BATCH,
     maxHeaderBytes: spec.limits?.max_header_bytes ?? DEFAULT_MAX_HEADER_BYTES,

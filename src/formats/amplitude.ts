@@ -13,9 +13,8 @@
  * form's `checksum` (md5 of "2" + api key + e + upload_time) is recomputed over the scrubbed `e`.
  */
 import { createHash } from 'node:crypto';
-import * as zlib from 'node:zlib';
 import { InputError } from '../errors';
-import { decodeUtf8, firstChar, isPlainObject, parseJsonText, decodeBodyBytes } from './codec';
+import { decodeUtf8, firstChar, isPlainObject, parseJsonText, decodeBodyBytes, gzipForUpstream } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, ResponseRewriter, WireFormat } from './types';
 
 const V2_PATHS = /^\/(?:2\/httpapi|batch)\/?$/;
@@ -161,7 +160,7 @@ function v2Batch(req: IncomingRequest, limits: DecodeLimits): DecodedBatch {
       }
       let body = Buffer.from(JSON.stringify(out), 'utf8');
       const headers: Record<string, string | undefined> = {};
-      if (gzip === 'content-encoding') body = zlib.gzipSync(body);
+      if (gzip === 'content-encoding') body = gzipForUpstream(body);
       else headers['content-encoding'] = undefined;
       const { users, devices } = idMaps(originals, scrubbed);
       const rewriteResponse = users.size + devices.size > 0 ? rewriteAmplitudeResponse(users, devices) : undefined;
@@ -213,7 +212,7 @@ function legacyBatch(req: IncomingRequest, limits: DecodeLimits): DecodedBatch {
       }
       let body = Buffer.from(out.toString(), 'utf8');
       const headers: Record<string, string | undefined> = {};
-      if (gzip === 'content-encoding') body = zlib.gzipSync(body);
+      if (gzip === 'content-encoding') body = gzipForUpstream(body);
       else headers['content-encoding'] = undefined;
       return { path: req.path, body, headers };
     },

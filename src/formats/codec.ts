@@ -23,6 +23,15 @@ export function gunzipLimited(body: Buffer, maxBytes: number): Buffer {
   }
 }
 
+/**
+ * gzip for the re-encoded body. Level 1: on the hot path, compressing at the default level 6 took
+ * twice the CPU for bodies under 1% smaller (JSON batches of a few KB).
+ */
+export function gzipForUpstream(body: Buffer): Buffer<ArrayBuffer> {
+  return zlib.gzipSync(body, GZIP_OPTIONS);
+}
+const GZIP_OPTIONS: zlib.ZlibOptions = Object.freeze({ level: zlib.constants.Z_BEST_SPEED });
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function decodeUtf8(bytes: Buffer): string {

@@ -11,9 +11,8 @@
  * unit. `ip=1` (geolocate by the request IP) always becomes `ip=0`: the vendor would only see the
  * proxy's address, and no client address ever goes.
  */
-import * as zlib from 'node:zlib';
 import { InputError } from '../errors';
-import { decodeBase64Text, decodeUtf8, encodeBase64Text, firstChar, isPlainObject, parseJsonText, decodeBodyBytes } from './codec';
+import { decodeBase64Text, decodeUtf8, encodeBase64Text, firstChar, isPlainObject, parseJsonText, decodeBodyBytes, gzipForUpstream } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, WireFormat } from './types';
 
 const EVENT_PATHS = /^\/(?:track|engage|groups|import)\/?$/;
@@ -176,7 +175,7 @@ function encodePayload(req: IncomingRequest, json: unknown, decoded: Decoded): O
   }
   let body = Buffer.from(payload, 'utf8');
   // Content-Encoding gzip stays gzip; bare gzip magic is not something Mixpanel reads: plain.
-  if (decoded.gzip === 'content-encoding') body = zlib.gzipSync(body);
+  if (decoded.gzip === 'content-encoding') body = gzipForUpstream(body);
   else headers['content-encoding'] = undefined;
   return { path: withQuery(req.path, query), body, headers };
 }
@@ -234,7 +233,7 @@ function firstTimeEvent(req: IncomingRequest, limits: DecodeLimits): DecodedBatc
       prefixes.restore(events[0]);
       let body = Buffer.from(JSON.stringify(events[0]), 'utf8');
       const headers: Record<string, string | undefined> = {};
-      if (gzip === 'content-encoding') body = zlib.gzipSync(body);
+      if (gzip === 'content-encoding') body = gzipForUpstream(body);
       else headers['content-encoding'] = undefined;
       return { path: withQuery(req.path, filtered(req.query)), body, headers };
     },

@@ -6,11 +6,9 @@
  * batch goes back in the encoding it came in, except lz64, which becomes plain JSON (PostHog
  * accepts both) with the stale `compression` parameter removed.
  */
-import * as zlib from 'node:zlib';
 import { InputError } from '../errors';
 import {
-  decodeBase64Text, decodeUtf8, decompressLz64, encodeBase64Text, firstChar, gunzipLimited, isPlainObject, parseJsonText, decodeBodyBytes, type GzipSignal,
-} from './codec';
+  decodeBase64Text, decodeUtf8, decompressLz64, encodeBase64Text, firstChar, gunzipLimited, isPlainObject, parseJsonText, decodeBodyBytes, type GzipSignal, gzipForUpstream } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, WireFormat } from './types';
 
 const EVENT_PATHS = /^\/(?:e|i\/v0\/e|batch|capture|track|engage|i\/v0\/ai\/batch|i\/v1\/analytics\/events)\/?$/;
@@ -133,7 +131,7 @@ function encodePayload(req: IncomingRequest, json: unknown, encoding: Encoding):
     if (encoding.inner === 'lz64') headers['content-type'] = 'application/json';
   }
   let body = Buffer.from(payload, 'utf8');
-  if (encoding.gzip !== 'none') body = zlib.gzipSync(body);
+  if (encoding.gzip !== 'none') body = gzipForUpstream(body);
   if (encoding.gzip !== 'content-encoding') headers['content-encoding'] = undefined;
   return { path: req.path + filteredQuery(req.query, dropHint), body, headers };
 }

@@ -12,9 +12,8 @@
  *
  * The Segment-spec JSON helpers are shared with rudderstack.ts (same payloads, other paths).
  */
-import * as zlib from 'node:zlib';
 import { InputError } from '../errors';
-import { decodeUtf8, firstChar, isPlainObject, parseJsonText, decodeBodyBytes } from './codec';
+import { decodeUtf8, firstChar, isPlainObject, parseJsonText, decodeBodyBytes, gzipForUpstream } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, ResponseRewriter, WireFormat } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -50,7 +49,7 @@ export function decodeSpecBody(req: IncomingRequest, limits: DecodeLimits): Spec
 export function encodeSpecBody(path: string, json: unknown, gzip: SpecGzip, extraHeaders: Record<string, string | undefined> = {}): OutgoingRequest {
   const headers: Record<string, string | undefined> = { ...extraHeaders };
   let body = Buffer.from(JSON.stringify(json), 'utf8');
-  if (gzip === 'content-encoding') body = zlib.gzipSync(body);
+  if (gzip === 'content-encoding') body = gzipForUpstream(body);
   else {
     headers['content-encoding'] = undefined;
     if (gzip === 'magic') headers['content-type'] = 'application/json';

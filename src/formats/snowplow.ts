@@ -13,9 +13,8 @@
  * of every app schema, and encoded back in the flavour they came in. Anything that does not
  * decode is refused; nothing is forwarded raw.
  */
-import * as zlib from 'node:zlib';
 import { InputError } from '../errors';
-import { decodeBase64Text, decodeUtf8, isPlainObject, parseJsonText, decodeBodyBytes } from './codec';
+import { decodeBase64Text, decodeUtf8, isPlainObject, parseJsonText, decodeBodyBytes, gzipForUpstream } from './codec';
 import type { DecodeLimits, DecodedBatch, Handling, IncomingRequest, LocalResponse, OutgoingRequest, WireFormat } from './types';
 
 const TP2_PATH = /^\/com\.snowplowanalytics\.snowplow\/tp2\/?$/;
@@ -128,7 +127,7 @@ function tp2Batch(req: IncomingRequest, limits: DecodeLimits): DecodedBatch {
     emptyResponse: POST_RESPONSE,
     encode: (scrubbed): OutgoingRequest => {
       let body = Buffer.from(JSON.stringify({ schema, data: scrubbed.map((e) => encodeEvent(e, codec)) }), 'utf8');
-      if (gzip !== 'none') body = zlib.gzipSync(body);
+      if (gzip !== 'none') body = gzipForUpstream(body);
       const headers: Record<string, string | undefined> = {};
       if (gzip !== 'content-encoding') headers['content-encoding'] = undefined;
       // The query carries nothing a collector needs on tp2; none is forwarded.

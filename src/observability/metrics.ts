@@ -101,6 +101,8 @@ export class ProxyMetrics {
   readonly shadowDifferences: Counter<string>;
   readonly shadowEvents: Counter<string>;
   readonly auditErrors: Counter<string>;
+  /** Requests refused before or while decoding, by reason: what each hostile-input limit stopped. */
+  readonly refusals: Counter<string>;
   readonly spooled: Counter<string>;
   readonly spoolDelivered: Counter<string>;
   readonly upstreamRetries: Counter<string>;
@@ -122,6 +124,7 @@ export class ProxyMetrics {
     this.shadowDifferences = counter(registry, 'phi_proxy_shadow_differences_total', 'Findings where the shadow (candidate) rules and the active rules disagree: set="candidate" counts a candidate rule that fired where the active set did not, set="active" the reverse.', ['route', 'set', 'rule']);
     this.shadowEvents = counter(registry, 'phi_proxy_shadow_events_total', 'Events scrubbed by the shadow rules, by whether the output would differ from the active rules\' output.', ['route', 'outcome']);
     this.auditErrors = counter(registry, 'phi_proxy_audit_write_errors_total', 'Audit trail lines that could not be written.', []);
+    this.refusals = counter(registry, 'phi_proxy_refusals_total', 'Requests refused, by reason: too_large (413: body, decoded size, gzip bomb, events per batch), malformed (400), unsupported (415), unscrubbable (422), header_too_large (431), timeout (408: slow head or body), bad_request (unparseable HTTP), connection_limit (closed at max_connections).', ['reason']);
     this.spooled = counter(registry, 'phi_proxy_spooled_total', 'Scrubbed requests written to the spool (upstream down, slow, 408/429/5xx, or a backlog waiting), per route.', ['route']);
     this.spoolDelivered = counter(registry, 'phi_proxy_spool_delivered_total', 'Spooled requests the upstream accepted, per route.', ['route']);
     this.upstreamRetries = counter(registry, 'phi_proxy_upstream_retries_total', 'Failed upstream attempts that will be retried from the spool (live forwards and spooled deliveries), per route.', ['route']);

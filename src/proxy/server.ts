@@ -404,6 +404,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       if (err instanceof PhiError) {
         entry.kind = 'refused';
         entry.reason = err.message;
+        metrics?.refusals.labels(refusalReason(err.status)).inc();
         sendJson(res, err.status, { error: err.message });
         return;
       }
@@ -446,6 +447,19 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
         resolve();
       });
     });
+  // Requests Node refuses before they reach the app (head too large, too slow, not HTTP) and
+  // connections past max_connections are counted too; the answers are Node's own.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex) => {
+    const [status, reason] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'header_too_large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'timeout'] : [400, 'bad_request'];
+    metrics?.refusals.labels(reason).inc();
+    if (err.code !== 'ECONNRESET' && socket.writable && !(socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+      const text = STATUS_TEXT[status] ?? 'Bad Request';
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${text.length + 12}\r\n\r\n{"error":"${text.toLowerCase()}"}`);
+    }
+    socket.destroy();
+  });
+  server.on('drop', () => metrics?.refusals.labels('connection_limit').inc());
   await listen(server, settings.port, settings.host);
   server.maxConnections = settings.maxConnections;
   server.keepAliveTimeout = 65_000;
@@ -669,6 +683,24 @@ async function forwardDurably(
   res.statusCode = ack.status;
   res.setHeader('content-type', ack.contentType);
   res.end(ack.body);
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** The `reason` label of phi_proxy_refusals_total for a refusal's status. */
+function refusalReason(status: number): string {
+  switch (status) {
+    case 413:
+      return 'too_large';
+    case 415:
+      return 'unsupported';
+    case 422:
+      return 'unscrubbable';
+    case 408:
+      return 'timeout';
+    default:
+      return status >= 500 ? 'internal' : 'malformed';
+  }
 }
 
 /** Upstream latency (forwarding → response finished) and 502s, when metrics are on. */

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { Registry } from 'prom-client';
 import { startProxy, type RunningProxy } from '../../src/proxy/server';
 import { startRecordingUpstream, type RecordingUpstream } from '../e2e/recording-upstream';
 import { writeConfig } from '../helpers';
@@ -29,7 +30,7 @@ describe('hostile-input limits (each a config key)', () => {
         '          max_connections: 5, headers_timeout_ms: 500, request_timeout_ms: 2000 }',
       ].join('\n'),
     });
-    proxy = await startProxy({ configFile: config, overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent' } });
+    proxy = await startProxy({ configFile: config, overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent' }, metricsRegistry: new Registry() });
   });
   afterAll(async () => {
     await proxy.close();
@@ -38,6 +39,18 @@ describe('hostile-input limits (each a config key)', () => {
   beforeEach(() => upstream.requests.splice(0));
 
   const ok = { event: 'ok', properties: { plan: 'pro' } };
+
+  /** phi_proxy_refusals_total{reason} as scraped now. */
+  async function refusals(reason: string): Promise<number> {
+    const text = await new Promise<string>((resolve, reject) =>
+      http.get(`${proxy.url}/metrics`, (res) => {
+        let t = '';
+        res.on('data', (d) => (t += d));
+        res.on('end', () => resolve(t));
+      }).on('error', reject),
+    );
+    return Number(new RegExp(`^phi_proxy_refusals_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  }
 
   it('drops an event holding an over-long string or an over-wide object, forwarding the rest', async () => {
     const long = { event: 'long', properties: { note: 'x'.repeat(1001) } };
@@ -51,12 +64,14 @@ describe('hostile-input limits (each a config key)', () => {
     expect(reply.status).toBe(413);
     expect(JSON.parse(reply.body).error).toMatch(/more than 3 events/);
     expect(upstream.requests).toHaveLength(0);
+    expect(await refusals('too_large')).toBeGreaterThanOrEqual(1);
   });
 
   it('answers 431 to an oversized request head', async () => {
     const reply = await post(`${proxy.url}/e/`, JSON.stringify([ok]), { 'x-filler': 'a'.repeat(4000) });
     expect(reply.status).toBe(431);
     expect(upstream.requests).toHaveLength(0);
+    expect(await refusals('header_too_large')).toBe(1);
   });
 
   it('closes a slowloris client that never finishes its headers, and keeps serving others', async () => {
@@ -72,6 +87,7 @@ describe('hostile-input limits (each a config key)', () => {
     expect(await closed).toBeLessThan(5_000);
     clearInterval(drip);
     expect((await post(`${proxy.url}/e/`, JSON.stringify([ok]))).status).toBe(200);
+    expect(await refusals('timeout')).toBe(1);
   });
 
   it('survives a connection flood beyond max_connections and still answers', async () => {
@@ -87,5 +103,6 @@ describe('hostile-input limits (each a config key)', () => {
     expect((await post(`${proxy.url}/e/`, JSON.stringify([ok]))).status).toBe(200);
     const health = await new Promise<number>((resolve) => http.get(`${proxy.url}/healthz`, (res) => { res.resume(); resolve(res.statusCode ?? 0); }));
     expect(health).toBe(200);
+    expect(await refusals('connection_limit')).toBeGreaterThanOrEqual(20);
   });
 });

@@ -4,17 +4,14 @@
  * segment case-insensitively against the raw property name.
  */
 import { normalizeKey } from '../detectors/util';
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+import { compileGlobs, type Matcher } from './glob';
 
 /** Normalises the literal parts of a key pattern the way keys are normalised, keeping `*` as a glob. */
-function keyPatternSource(alternative: string): string {
+function normalizedKeyGlob(alternative: string): string {
   return alternative
     .split('*')
-    .map((piece) => escapeRegex(piece.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9]+/g, '_')))
-    .join('.*')
+    .map((piece) => piece.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9]+/g, '_'))
+    .join('*')
     .replace(/^_+|_+$/g, '');
 }
 
@@ -39,22 +36,22 @@ export function compileKeyPatterns(patterns: readonly string[]): KeyMatcher | un
   if (alternatives.length === 0) return undefined;
   const literals = new Set(alternatives.filter((a) => !a.includes('*')).map((a) => collapseKey(normalizeKey(a))));
   const globs = alternatives.filter((a) => a.includes('*'));
-  const globRe = globs.length > 0 ? new RegExp(`^(?:${globs.map(keyPatternSource).join('|')})$`) : undefined;
-  return { test: (normalized, collapsed) => literals.has(collapsed) || (globRe !== undefined && globRe.test(normalized)) };
+  // Linear-time globs: keys come from clients, and a backtracking RegExp stalls on a long one.
+  const globMatcher = globs.length > 0 ? compileGlobs(globs.map(normalizedKeyGlob)) : undefined;
+  return { test: (normalized, collapsed) => literals.has(collapsed) || (globMatcher !== undefined && globMatcher.test(normalized)) };
 }
 
 /**
  * `**` matches any number of segments (including none); any other segment is one key glob,
  * with `|` between alternatives (`traits|$set`) and `*` for any characters.
  */
-export type PathSegment = { anyDepth: true } | { anyDepth: false; re: RegExp };
+export type PathSegment = { anyDepth: true } | { anyDepth: false; re: Matcher };
 
 export function compilePathGlob(glob: string): PathSegment[] {
   return glob.split('.').map((segment): PathSegment => {
     if (segment === '**') return { anyDepth: true };
     // `traits|$set` in one segment: either name.
-    const source = segment.split('|').map((alt) => alt.split('*').map(escapeRegex).join('.*')).join('|');
-    return { anyDepth: false, re: new RegExp(`^(?:${source})$`, 'i') };
+    return { anyDepth: false, re: compileGlobs(segment.split('|'), true) };
   });
 }
 
@@ -74,15 +71,15 @@ export function isSuffixGlob(glob: string): boolean {
 }
 
 /** The segments of a suffix glob after `**`, as regexes (last = the key itself). */
-export function compileSuffixGlob(glob: string): RegExp[] {
-  return compilePathGlob(glob.split('.').slice(1).join('.')).map((segment) => (segment as { re: RegExp }).re);
+export function compileSuffixGlob(glob: string): Matcher[] {
+  return compilePathGlob(glob.split('.').slice(1).join('.')).map((segment) => (segment as { re: Matcher }).re);
 }
 
 /**
  * True when the keys above the current one (`ancestors`, root first; array indices are
  * skipped, arrays being transparent) end with the suffix's leading segments.
  */
-export function suffixMatches(segments: readonly RegExp[], ancestors: readonly (string | number)[]): boolean {
+export function suffixMatches(segments: readonly Matcher[], ancestors: readonly (string | number)[]): boolean {
   let a = ancestors.length - 1;
   for (let s = segments.length - 2; s >= 0; s--) {
     while (a >= 0 && typeof ancestors[a] === 'number') a--;

@@ -5,6 +5,7 @@ import type { Pseudonymizer } from '../vault/types';
 import type { GeneralizeAs, GeneralizeOptions } from './generalize';
 import type { KeyMatcher, PathMatcher } from './matchers';
 import type { UrlScrubOptions } from './url';
+import type { Matcher } from './glob';
 
 export type Mode = 'safe_harbor' | 'expert_determination';
 
@@ -50,8 +51,8 @@ export interface KeyRule {
 }
 
 export interface SuffixRule {
-  /** Segment regexes after `**`; the last one is tested against the key itself. */
-  readonly segments: readonly RegExp[];
+  /** Segment globs after `**`; the last one is tested against the key itself. */
+  readonly segments: readonly Matcher[];
   readonly rule: CompiledRule;
 }
 

@@ -4,6 +4,7 @@
  * and drops the rest: user info, other query parameters, the fragment. A URL with nothing to
  * remove comes back byte-identical (so unchanged URLs keep their exact encoding).
  */
+import { compileGlobs, type Matcher } from './glob';
 import { looksLikeNameSlug } from '../detectors/name';
 
 export const PATH_ID = ':id';
@@ -12,7 +13,7 @@ export const DEFAULT_ALLOW_QUERY: readonly string[] = Object.freeze(['utm_*', 's
 
 export interface UrlScrubOptions {
   /** Which query keys survive; compiled from `allow_query`. */
-  readonly allowQuery: RegExp;
+  readonly allowQuery: Matcher;
   /** Runs the value detectors on decoded text; returns the input itself when nothing was found. */
   readonly scanText: (text: string) => string;
   /**
@@ -26,10 +27,9 @@ export interface UrlScrubOptions {
 const URL_MEMO_MAX_LENGTH = 512;
 const URL_MEMO_ENTRIES = 10_000;
 
-/** `['utm_*', 'ref']` → an anchored, case-insensitive RegExp. */
-export function compileAllowQuery(globs: readonly string[]): RegExp {
-  const alternatives = globs.map((g) => g.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'));
-  return alternatives.length === 0 ? /^(?!)$/ : new RegExp(`^(?:${alternatives.join('|')})$`, 'i');
+/** `['utm_*', 'ref']` → a case-insensitive whole-key matcher, linear in the key's length. */
+export function compileAllowQuery(globs: readonly string[]): Matcher {
+  return compileGlobs(globs, true);
 }
 
 /** Percent-decodes until stable (senders double-encode), at most a few rounds; bad escapes stop it. */

@@ -8,7 +8,7 @@
  *   - npm PII-redaction libraries run on the same events' string values;
  * and for each, what it leaked (planted identifiers that survived) and damaged (benign values
  * that changed). Run: `npm run bench:engine` (builds first). Options: --events N (default 3000),
- * --rounds N (default 5; the median round is reported).
+ * --rounds N (default 5; the median round is reported), --no-peers (floor and engine only).
  *
  * The set is generated fresh (test/fixtures/make-labelled-events.js, a seed the quality set does
  * not use), so every event is distinct, and each round starts from a freshly compiled plan:
@@ -30,6 +30,8 @@ const arg = (name, dflt) => {
 };
 const EVENTS = arg('--events', 3000);
 const ROUNDS = arg('--rounds', 5);
+/** `--no-peers`: floor and engine only (for profiling and quick before/after checks). */
+const PEERS = !process.argv.includes('--no-peers');
 
 function makeSet() {
   const out = path.join(os.tmpdir(), `phi-proxy-bench-${EVENTS}.ndjson`);
@@ -125,7 +127,7 @@ async function main() {
   });
   rows.push({ name: 'phi-proxy scrubEvent (Safe Harbor pack)', rate: engine.rate, verdict: judge(cases, engine.outputs.map((o) => JSON.parse(o))) });
 
-  for (const peer of await loadPeers()) {
+  for (const peer of PEERS ? await loadPeers() : []) {
     // Peers see the same string values the engine sees (values and property names).
     const result = peer.redact
       ? await timeRounds(lines, (l) => JSON.stringify(mapStrings(JSON.parse(l), peer.redact)))

@@ -8,8 +8,9 @@
  * Cards and IBANs have their own detectors; `account_id` (a tenant id in analytics) is not a key
  * here.
  */
-import { hasDigits } from './util';
+import { hasDigits, memoizeByKey } from './util';
 import type { DetectContext, DetectorFactory, Span } from './types';
+import { lettersMask } from './features';
 
 const MIN_DIGITS = 6;
 const MAX_DIGITS = 20;
@@ -23,6 +24,9 @@ const KEYWORD_NUMBER = new RegExp(
   '(\\d+(?:[ -]\\d+){0,9})(?![\\w]|-\\d)',
   'gid',
 );
+
+/** First letters of KEYWORD_NUMBER's keywords (the optional "bank " etc. precede one of them). */
+const KEYWORD_LETTERS = lettersMask(['account', 'acct', 'acc', 'a/c', 'routing', 'aba', 'sort code', 'bsb']);
 
 const ACCOUNT_KEY = /(?:^|_)(?:acct|acct_(?:no|num|number|nbr)|account_(?:no|num|number|nbr)|bank_account(?:_(?:no|num|number|nbr))?|bank_acct|checking_account|savings_account|routing|routing_(?:no|num|number|nbr)|aba|aba_(?:no|number|routing)|sort_code|bsb|bsb_number)$/;
 const KEYED_VALUE = /^#?\s?\d(?:[ -]?\d){5,19}$/;
@@ -50,8 +54,10 @@ function withoutStrayTail(text: string): number {
   }
 }
 
+const isAccountKey = memoizeByKey((key: string): boolean => key !== '' && ACCOUNT_KEY.test(key));
+
 function findAccountNumbers(value: string, ctx: DetectContext): Span[] {
-  if (ctx.key !== '' && ACCOUNT_KEY.test(ctx.key)) {
+  if (isAccountKey(ctx.key)) {
     let start = 0;
     let end = value.length;
     while (start < end && value.charCodeAt(start) <= 32) start++;
@@ -82,6 +88,10 @@ export const accountDetector: DetectorFactory = () => ({
   marker: '[ACCOUNT]',
   prefilter: function accountPrefilter(value) {
     return hasDigits(value, MIN_DIGITS);
+  },
+  gate: function accountGate(_value, ctx, f) {
+    // Digit groups one space or dash apart (keyed or after a keyword), after a keyword or under a key.
+    return f.dashChain >= MIN_DIGITS && (isAccountKey(ctx.key) || (f.letterStarts & KEYWORD_LETTERS) !== 0);
   },
   find: function findAccount(value, ctx) {
     return findAccountNumbers(value, ctx);

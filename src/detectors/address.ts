@@ -10,6 +10,7 @@
 import { mergeSpans } from './context';
 import { AMBIGUOUS_CITIES, US_CITIES, WORLD_CITIES } from './data/cities';
 import type { DetectContext, DetectorFactory, Span } from './types';
+import { F_CAPITAL, F_COMMA, F_NON_ASCII, F_NUMBER_SPACE, wordStartSet, type StringFeatures } from './features';
 
 const SUFFIXES = [
   'Street', 'St', 'Avenue', 'Ave', 'Av', 'Road', 'Rd', 'Boulevard', 'Blvd', 'Drive', 'Dr', 'Lane',
@@ -76,6 +77,9 @@ const STREET_RE = new RegExp(
 
 /** "PO Box 1234", "P.O. Box 12", "Post Office Box 99", "POB 7". */
 const PO_BOX_RE = /\b(?:P\.?\s?O\.?\s{0,2}Box|Post\s+Office\s+Box|POB)\s{0,3}#?\s{0,2}\d{1,8}\b/gi;
+
+/** `P.O. Box`, `PO Box`, `P O Box`, `POB`, `Post Office Box`: the starts PO_BOX_RE needs (engine gate). */
+const PO_BOX_STARTS = wordStartSet(['p.', 'po']);
 
 const ADDRESS_KEYS: ReadonlySet<string> = new Set([
   'street', 'street1', 'street2', 'street_1', 'street_2', 'address1', 'address2', 'address_1',
@@ -257,14 +261,25 @@ export const addressDetector: DetectorFactory = () => {
     prefilter: function addressPrefilter(value: string, ctx: DetectContext): boolean {
       return ADDRESS_KEYS.has(ctx.key) || ctx.key === GENERIC_ADDRESS_KEY || hasDigitChar(value) || hasCapital(value);
     },
-    find: function findAddresses(value: string, ctx: DetectContext): Span[] {
+    gate: function addressGate(_value: string, ctx: DetectContext, f: StringFeatures): boolean {
+      if (ADDRESS_KEYS.has(ctx.key) || ctx.key === GENERIC_ADDRESS_KEY) return true;
+      // A street needs its house number before white space; a PO box its "P.O."/"POB"/"Post".
+      if (f.digits > 0 && (f.has(F_NUMBER_SPACE) || f.hasWordStart(PO_BOX_STARTS))) return true;
+      // A city needs a capital, and a cue word before it or a state after it: two words or a comma.
+      return f.has(F_CAPITAL) && (f.asciiWords >= 2 || f.has(F_NON_ASCII | F_COMMA));
+    },
+    find: function findAddresses(value: string, ctx: DetectContext, f?: StringFeatures): Span[] {
       if (ADDRESS_KEYS.has(ctx.key)) return wholeValueSpan(value);
       if (ctx.key === GENERIC_ADDRESS_KEY && LOOKS_LIKE_STREET_VALUE_RE.test(value)) return wholeValueSpan(value);
       const spans: Span[] = [];
-      const digits = hasDigitChar(value);
-      STREET_RE.lastIndex = digits ? 0 : value.length;
+      const digits = f === undefined ? hasDigitChar(value) : f.digits > 0;
+      // Each scan only where it can match (with features from the engine), as in the gate.
+      const streets = digits && (f === undefined || f.has(F_NUMBER_SPACE));
+      const boxes = digits && (f === undefined || f.hasWordStart(PO_BOX_STARTS));
+      const cities = f === undefined ? hasCapital(value) : f.has(F_CAPITAL) && (f.asciiWords >= 2 || f.has(F_NON_ASCII | F_COMMA));
+      STREET_RE.lastIndex = streets ? 0 : value.length;
       let m: RegExpExecArray | null;
-      while (digits && (m = STREET_RE.exec(value)) !== null) {
+      while (streets && (m = STREET_RE.exec(value)) !== null) {
         if (acceptStreet(m)) {
           spans.push({ start: m.index, end: m.index + m[0].length, kind: 'address' });
         } else {
@@ -273,12 +288,12 @@ export const addressDetector: DetectorFactory = () => {
         }
       }
       PO_BOX_RE.lastIndex = 0;
-      while (digits && (m = PO_BOX_RE.exec(value)) !== null) {
+      while (boxes && (m = PO_BOX_RE.exec(value)) !== null) {
         const start = m.index;
         const end = start + m[0].length;
         if (!spans.some((s) => s.start < end && start < s.end)) spans.push({ start, end, kind: 'address' });
       }
-      return mergeSpans(spans, hasCapital(value) ? findCities(value) : []);
+      return mergeSpans(spans, cities ? findCities(value) : []);
     },
   };
 };

@@ -7,6 +7,7 @@
  * "age: 93"): a bare 93 is a count. Under a key such as `age` the bare number is enough.
  */
 import type { DetectContext, DetectorFactory, Span } from './types';
+import { letterBit, wordStartSet, type StringFeatures } from './features';
 
 const MIN_PROTECTED_AGE = 90;
 // Oldest verified human lifespan is 122: larger "ages" are buildings, trees or typos.
@@ -59,6 +60,23 @@ const LABEL_THEN_NUMBER_RE = new RegExp(
 
 /** Value forms accepted under an age key: "93", "93.5", "93 years", "93y". */
 const KEYED_AGE_RE = /^\s*(\d{2,3}(?:\.\d{1,2})?)\s*(?:y|yr|yrs|years?)?\s*$/i;
+
+/**
+ * The words each free-text pattern needs, for the engine's gate: a unit right after the number
+ * (`93yo`, `93-year-old`: a `y` not after a letter), or a word at a word start.
+ */
+const UNIT_LETTER = letterBit('y');
+/** Spelled numbers: "ninety-three years", "one hundred and two". */
+const SPELLED_STARTS = wordStartSet(['ninety', 'one', 'hundred']);
+const LABEL_STARTS = wordStartSet(['aged', 'age']);
+const EVENT_STARTS = wordStartSet(['turned']);
+const AT_STARTS = wordStartSet(['at']);
+const BIRTHDAY_STARTS = wordStartSet(['birthday', 'bday', 'b-day']);
+const AGE_NOUN_STARTS = wordStartSet(['nonagenarian', 'centenarian', 'supercentenarian']);
+const AGE_WORD_STARTS = wordStartSet([
+  'ninety', 'one', 'hundred', 'aged', 'age', 'turned', 'at', 'birthday', 'bday', 'b-day', 'nonagenarian', 'centenarian',
+  'supercentenarian',
+]);
 
 const AGE_KEYS: ReadonlySet<string> = new Set([
   'age', 'patient_age', 'age_years', 'age_in_years', 'current_age', 'user_age', 'member_age',
@@ -114,6 +132,11 @@ function mayHoldAge(value: string): boolean {
       run = 0;
     }
   }
+  return maySpellAge(value);
+}
+
+/** "ninety", "hundred", "…genarian" in lower or upper case. */
+function maySpellAge(value: string): boolean {
   return value.length >= 6 && (
     value.includes('inety') || value.includes('INETY') || value.includes('undred') || value.includes('UNDRED') ||
     value.includes('enarian') || value.includes('ENARIAN')
@@ -129,7 +152,12 @@ export const ageDetector: DetectorFactory = () => {
     prefilter: function agePrefilter(value: string): boolean {
       return mayHoldAge(value);
     },
-    find: function findAges(value: string, ctx: DetectContext): Span[] {
+    gate: function ageGate(value: string, ctx: DetectContext, f: StringFeatures): boolean {
+      if (f.maxDigitRun < 2 && !maySpellAge(value)) return false;
+      // Outside an age key every pattern has a word: years/yrs/y.o., age(d), turn(ed), at, birthday, …genarian.
+      return AGE_KEYS.has(ctx.key) || (f.letterStarts & UNIT_LETTER) !== 0 || f.hasWordStart(AGE_WORD_STARTS);
+    },
+    find: function findAges(value: string, ctx: DetectContext, f?: StringFeatures): Span[] {
       if (AGE_KEYS.has(ctx.key)) {
         const keyed = KEYED_AGE_RE.exec(value);
         if (keyed !== null) {
@@ -140,12 +168,14 @@ export const ageDetector: DetectorFactory = () => {
         }
       }
       const spans: Span[] = [];
-      collectNumberGroup(NUMBER_THEN_UNIT_RE, value, spans);
-      collectNumberGroup(LABEL_THEN_NUMBER_RE, value, spans);
-      collectNumberGroup(EVENT_THEN_NUMBER_RE, value, spans);
-      collectNumberGroup(AT_NUMBER_YEARS_RE, value, spans);
-      collectNumberGroup(ORDINAL_BIRTHDAY_RE, value, spans);
-      AGE_WORD_RE.lastIndex = 0;
+      // Each pattern only where its words can start (with features from the engine).
+      const all = f === undefined;
+      if (all || (f.letterStarts & UNIT_LETTER) !== 0 || f.hasWordStart(SPELLED_STARTS)) collectNumberGroup(NUMBER_THEN_UNIT_RE, value, spans);
+      if (all || f.hasWordStart(LABEL_STARTS)) collectNumberGroup(LABEL_THEN_NUMBER_RE, value, spans);
+      if (all || f.hasWordStart(EVENT_STARTS)) collectNumberGroup(EVENT_THEN_NUMBER_RE, value, spans);
+      if (all || f.hasWordStart(AT_STARTS)) collectNumberGroup(AT_NUMBER_YEARS_RE, value, spans);
+      if (all || f.hasWordStart(BIRTHDAY_STARTS)) collectNumberGroup(ORDINAL_BIRTHDAY_RE, value, spans);
+      AGE_WORD_RE.lastIndex = all || f.hasWordStart(AGE_NOUN_STARTS) ? 0 : value.length;
       let m: RegExpExecArray | null;
       while ((m = AGE_WORD_RE.exec(value)) !== null) {
         spans.push({ start: m.index, end: m.index + m[0].length, kind: 'age' });

@@ -15,6 +15,8 @@
  */
 import { WORD_GAP, keywordValueRegex, mergeSpans, scanKeywordValues, trimmedBounds } from './context';
 import type { Detector, DetectorFactory, Span } from './types';
+import { wordStartSet } from './features';
+import { memoizeByKey } from './util';
 
 const KEY_TAIL = '(?:_(?:data|value|raw|b64|base64|blob|bytes|hash|template|vector|encoded))?$';
 
@@ -40,9 +42,9 @@ const PLACEHOLDERS = new Set([
 ]);
 
 /** True when a normalised key names a biometric (strongly, or as a bare `fingerprint`). */
-export function isBiometricKey(key: string): boolean {
+export const isBiometricKey: (key: string) => boolean = memoizeByKey(function isBiometricKey(key: string): boolean {
   return key.length > 0 && (BIOMETRIC_KEY.test(key) || (FINGERPRINT_KEY.test(key) && !TECHNICAL_FINGERPRINT.test(key)));
-}
+});
 
 function isBase64Char(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) ||
@@ -76,6 +78,9 @@ const BIOMETRIC_KEYWORDS = [
   `iris${WORD_GAP}codes?`,
   `retinal?${WORD_GAP}scans?`,
 ].join('|');
+
+/** First two characters of the keywords above, for the engine's gate. */
+const KEYWORD_STARTS = wordStartSet(['finger', 'face', 'facial', 'iris', 'palm', 'voice', 'retina', 'biometric']);
 
 /** An encoded blob: base64 (standard or URL-safe) with its padding. Unbounded but never backtracks. */
 const BLOB_TOKEN = '([A-Za-z0-9+/_-]+=*)';
@@ -127,6 +132,8 @@ const TECHNICAL_FINGERPRINT_TEXT_RE = new RegExp(
     '|file|content|commit|build|session|request|js|asset|hardware|network)[ _-]?finger[ _-]?prints?',
   'i',
 );
+
+const TECHNICAL_FINGERPRINT_TEXT_ALL_RE = new RegExp(TECHNICAL_FINGERPRINT_TEXT_RE.source, 'gi');
 
 /** A free-standing base64 (or hex) run of 40+ characters, with its padding. Never backtracks. */
 const FREE_BLOB_RE = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}={0,2}/g;
@@ -180,7 +187,7 @@ function findFreeBlobs(value: string): Span[] {
   let keyword = BIOMETRIC_WORD_RE.test(value);
   if (keyword && TECHNICAL_FINGERPRINT_TEXT_RE.test(value)) {
     // "browser fingerprint <blob>": only another biometric word counts.
-    keyword = BIOMETRIC_WORD_RE.test(value.replace(new RegExp(TECHNICAL_FINGERPRINT_TEXT_RE.source, 'gi'), ' '));
+    keyword = BIOMETRIC_WORD_RE.test(value.replace(TECHNICAL_FINGERPRINT_TEXT_ALL_RE, ' '));
     if (!keyword) return [];
   }
   const spans: Span[] = [];
@@ -199,8 +206,16 @@ function findFreeBlobs(value: string): Span[] {
   return spans;
 }
 
+/**
+ * Built once per process, not per plan: V8 keeps a regex's compiled code on the RegExp object,
+ * and a new RegExp built for each compiled plan recompiles (milliseconds for the keyword
+ * alternations) once a GC has aged its source out of V8's cache. Shared safely: every scan sets
+ * `lastIndex` first and runs to completion.
+ */
+const KEYWORD_RE = keywordValueRegex(BIOMETRIC_KEYWORDS, BLOB_TOKEN);
+
 export const biometricDetector: DetectorFactory = () => {
-  const keywordRe = keywordValueRegex(BIOMETRIC_KEYWORDS, BLOB_TOKEN);
+  const keywordRe = KEYWORD_RE;
   return {
     id: 'biometric',
     letter: 'P',
@@ -209,7 +224,12 @@ export const biometricDetector: DetectorFactory = () => {
     prefilter(value, ctx) {
       return hasBase64Run(value, 20) || (value.length > 0 && isBiometricKey(ctx.key));
     },
-    find(value, ctx) {
+    gate(value, ctx, f) {
+      if (value.length > 0 && isBiometricKey(ctx.key)) return true;
+      // A keyword (see BIOMETRIC_KEYWORDS) before a blob of 20+, or a free blob of 40+.
+      return f.base64Run >= 40 || (f.base64Run >= 20 && f.hasWordStart(KEYWORD_STARTS));
+    },
+    find(value, ctx, f) {
       if (ctx.key.length > 0) {
         const [start, end] = trimmedBounds(value);
         if (BIOMETRIC_KEY.test(ctx.key)) {
@@ -221,7 +241,7 @@ export const biometricDetector: DetectorFactory = () => {
           return [{ start, end, kind: 'biometric' }];
         }
       }
-      const keyworded = scanKeywordValues(keywordRe, value, 'biometric', plausibleBlob);
+      const keyworded = f === undefined || f.hasWordStart(KEYWORD_STARTS) ? scanKeywordValues(keywordRe, value, 'biometric', plausibleBlob) : [];
       if (!hasBase64Run(value, 40)) return keyworded;
       return mergeSpans(keyworded, findFreeBlobs(value));
     },

@@ -110,6 +110,10 @@ export const cardDetector: DetectorFactory = () => ({
   prefilter: function cardPrefilter(value) {
     return hasDigits(value, 13);
   },
+  gate: function cardGate(_value, _ctx, f) {
+    // CANDIDATE: 13+ digits at most one space or dash apart.
+    return f.dashChain >= 13;
+  },
   find: function findCard(value) {
     return findCards(value);
   },

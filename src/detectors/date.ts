@@ -7,8 +7,9 @@
  * match (years, epochs, versions), and dotted forms need a four-digit year so `10.15.7` and
  * `1.449.2` stay versions.
  */
-import { mergeSpans } from './util';
+import { memoizeByKey, mergeSpans } from './util';
 import type { DetectContext, DetectorFactory, Span } from './types';
+import { F_DIGIT_SEP_DIGIT, F_THREE_LETTERS, wordStartSet, type StringFeatures } from './features';
 
 const MONTH_NAMES =
   'January|February|March|April|May|June|July|August|September|October|November|December|' +
@@ -52,6 +53,9 @@ const MONTH_YEAR_RE = new RegExp(`\\b(${MONTH_NAMES})\\.?,?\\s{1,3}(${YEAR4})(?!
 
 /** Keys whose value is a date, where the compact `19850314` form is also accepted. */
 const DATE_KEY_RE = /(?:^|_)(?:dob|birth|birthday|birthdate|bday|dod|death|date|admitted|admission|discharge|discharged|deceased)(?:_|$)/;
+/** Month and weekday names start at a word start in every month-name pattern (engine gate). */
+const NAME_STARTS = wordStartSet(`${MONTH_NAMES}|${WEEKDAY_NAMES}`.split('|'));
+const isDateKey = memoizeByKey((key: string): boolean => DATE_KEY_RE.test(key));
 const COMPACT_DATE_RE = /^\s*(\d{8})\s*$/;
 // Cheap gate for the month-name regexes: a purely numeric string cannot hold a month name.
 const THREE_LETTERS_RE = /[A-Za-z]{3}/;
@@ -191,20 +195,29 @@ export const dateDetector: DetectorFactory = () => {
       }
       return false;
     },
-    find: function findDates(value: string, ctx: DetectContext): Span[] {
+    gate: function dateGate(_value: string, ctx: DetectContext, f: StringFeatures): boolean {
+      if (f.digits === 0) return false;
+      // Numeric forms have digit-separator-digit, month names three letters, compact dates 8 digits.
+      return f.has(F_DIGIT_SEP_DIGIT) || (f.has(F_THREE_LETTERS) && f.hasWordStart(NAME_STARTS)) ||
+        (f.maxDigitRun >= 8 && isDateKey(ctx.key));
+    },
+    find: function findDates(value: string, ctx: DetectContext, f?: StringFeatures): Span[] {
       const spans: Span[] = [];
-      if (DATE_KEY_RE.test(ctx.key)) {
+      if (isDateKey(ctx.key)) {
         const compact = COMPACT_DATE_RE.exec(value);
         if (compact !== null && compactDateValid(compact[1] ?? '')) {
           const start = value.indexOf(compact[1] ?? '');
           return [{ start, end: start + 8, kind: 'date' }];
         }
       }
-      collect(ISO_RE, value, acceptIso, spans);
-      collect(NUMERIC_RE, value, acceptNumeric, spans);
-      collect(MONTH_YEAR_NUMERIC_RE, value, acceptMonthYearNumeric, spans);
+      // Numeric forms need digit-separator-digit (known from the engine's features).
+      if (f === undefined || f.has(F_DIGIT_SEP_DIGIT)) {
+        collect(ISO_RE, value, acceptIso, spans);
+        collect(NUMERIC_RE, value, acceptNumeric, spans);
+        collect(MONTH_YEAR_NUMERIC_RE, value, acceptMonthYearNumeric, spans);
+      }
       // Month names need a letter: skip three regexes on purely numeric strings.
-      if (THREE_LETTERS_RE.test(value)) {
+      if (f === undefined ? THREE_LETTERS_RE.test(value) : f.has(F_THREE_LETTERS) && f.hasWordStart(NAME_STARTS)) {
         collect(MONTH_DAY_RE, value, acceptMonthDay, spans);
         collect(DAY_MONTH_RE, value, acceptDayMonth, spans);
         collect(MONTH_YEAR_RE, value, acceptMonthYear, spans);

@@ -13,13 +13,14 @@
  * deviceDetector(DEFAULT_DETECTOR_OPTIONS).find('wifi 00:1A:2B:3C:4D:5E up', { key: '' })
  * // → [{ start: 5, end: 22, kind: 'device' }]
  */
-import { luhnValid, hasDigits } from './util';
+import { luhnValid, hasDigits, memoizeByKey } from './util';
 import {
   QUALIFIER, WORD_GAP, keyedIdSpan, keyedTokenSpans, keywordValueRegex, mergeSpans,
   plausibleIdToken,
   scanKeywordValues, trimmedBounds,
 } from './context';
 import type { Detector, DetectorFactory, Span } from './types';
+import { F_COLON, F_DASH, F_DOT_OR_COLON, wordStartSet } from './features';
 
 /** Six hex pairs with one consistent separator; `ref` is the number of its `[:-]` group. */
 function colonMac(ref: number): string {
@@ -97,6 +98,9 @@ const DEVICE_KEYWORDS = [
   `(?:serial|s/n)(?:${WORD_GAP}${QUALIFIER})?|sn(?=[ \\t]?[:#])`,
 ].join('|');
 
+/** First two characters of the keywords above, for the engine's gate. */
+const KEYWORD_STARTS = wordStartSet(['imei', 'meid', 'idfa', 'gaid', 'aaid', 'adid', 'advertising', 'mac', 'udid', 'android', 'serial', 's/n', 'sn']);
+
 /**
  * What a token after each kind of keyword must look like: IMEI/MEID 14–18 digits (hex for
  * MEID), advertising ids UUID-shaped, MACs MAC-shaped, UDID/Android ids hex, serials any
@@ -123,9 +127,9 @@ const DEVICE_ID_KEY = new RegExp(
 );
 
 /** True when a normalised key names a device identifier this detector handles. */
-export function isDeviceKey(key: string): boolean {
+export const isDeviceKey: (key: string) => boolean = memoizeByKey(function isDeviceKey(key: string): boolean {
   return key.length > 0 && (DEVICE_ID_KEY.test(key) || AD_KEY.test(key) || MAC_KEY.test(key));
-}
+});
 
 /** The whole trimmed value when its key names a device id and the value has that id's shape. */
 function keyedDeviceSpan(value: string, key: string): Span | null {
@@ -136,9 +140,17 @@ function keyedDeviceSpan(value: string, key: string): Span | null {
   return ok ? { start, end, kind: 'device' } : null;
 }
 
+/**
+ * Built once per process, not per plan: V8 keeps a regex's compiled code on the RegExp object,
+ * and a new RegExp built for each compiled plan recompiles (milliseconds for the keyword
+ * alternations) once a GC has aged its source out of V8's cache. Shared safely: every scan sets
+ * `lastIndex` first and runs to completion.
+ */
+const KEYWORD_RE = keywordValueRegex(DEVICE_KEYWORDS, DEVICE_TOKEN);
+
 export const deviceDetector: DetectorFactory = () => {
-  const keywordRe = keywordValueRegex(DEVICE_KEYWORDS, DEVICE_TOKEN);
-  const bareRe = new RegExp(BARE_DEVICE_RE.source, 'g');
+  const keywordRe = KEYWORD_RE;
+  const bareRe = BARE_DEVICE_RE;
   return {
     id: 'device',
     letter: 'M',
@@ -149,14 +161,21 @@ export const deviceDetector: DetectorFactory = () => {
       return hasDigits(value, 1) || value.includes(':') || value.includes('-') ||
         (value.length >= 3 && isDeviceKey(ctx.key));
     },
-    find(value, ctx) {
+    gate(value, ctx, f) {
+      if (value.length >= 3 && isDeviceKey(ctx.key)) return true;
+      if (f.digits === 0 && !f.has(F_COLON | F_DASH)) return false;
+      // A keyword, a MAC (`:`/`-`/`.` separators) or an IMEI (15 digits).
+      return f.hasWordStart(KEYWORD_STARTS) || f.has(F_DOT_OR_COLON | F_DASH) || f.digits >= 15;
+    },
+    find(value, ctx, f) {
       const keyed = isDeviceKey(ctx.key);
       if (keyed) {
         const whole = keyedDeviceSpan(value, ctx.key);
         if (whole !== null) return [whole];
       }
       const bare: Span[] = [];
-      bareRe.lastIndex = 0;
+      // MACs need `:`, `-` or `.`; IMEIs 15 digits (with features from the engine).
+      bareRe.lastIndex = f === undefined || f.has(F_DOT_OR_COLON | F_DASH) || f.digits >= 15 ? 0 : value.length;
       let m: RegExpExecArray | null;
       while ((m = bareRe.exec(value)) !== null) {
         const text = m[0];
@@ -169,7 +188,8 @@ export const deviceDetector: DetectorFactory = () => {
         if (ok) bare.push({ start: m.index, end: m.index + text.length, kind: 'device' });
       }
       const byKey = keyed && DEVICE_ID_KEY.test(ctx.key) ? keyedTokenSpans(value, 'device') : [];
-      return mergeSpans(byKey, scanKeywordValues(keywordRe, value, 'device', acceptDeviceToken), bare);
+      const byKeyword = f === undefined || f.hasWordStart(KEYWORD_STARTS) ? scanKeywordValues(keywordRe, value, 'device', acceptDeviceToken) : [];
+      return mergeSpans(byKey, byKeyword, bare);
     },
   } satisfies Detector;
 };

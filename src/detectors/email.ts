@@ -7,6 +7,7 @@
  * goes quadratic on 50 KB of text with no `@` in it; the walk touches each character at most twice.
  */
 import type { DetectorFactory, Span } from './types';
+import { F_AT } from './features';
 
 const MAX_LOCAL_LENGTH = 64;
 const MAX_DOMAIN_LENGTH = 253;
@@ -140,6 +141,9 @@ export const emailDetector: DetectorFactory = () => ({
   marker: '[EMAIL]',
   prefilter: function emailPrefilter(value) {
     return hasAtSign(value);
+  },
+  gate: function emailGate(_value, _ctx, f) {
+    return f.has(F_AT);
   },
   find: function findEmail(value) {
     return findEmails(value);

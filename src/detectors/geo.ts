@@ -11,6 +11,7 @@
  * or boundary rules.
  */
 import type { DetectContext, DetectorFactory, Span } from './types';
+import { F_DEGREE, F_DOT_DIGIT } from './features';
 
 // A number that is not the tail of a longer dotted or signed token (`1.2.345.678`, `$42.360`).
 const NOT_AFTER_TOKEN = '(?<![\\w.$€£¥+\\-])';
@@ -127,6 +128,9 @@ export const geoDetector: DetectorFactory = () => ({
   marker: '[GEO]',
   prefilter: function geoPrefilter(value) {
     return mayHoldCoordinate(value);
+  },
+  gate: function geoGate(_value, _ctx, f) {
+    return f.has(F_DOT_DIGIT | F_DEGREE);
   },
   find: function findGeo(value, ctx) {
     return findCoordinates(value, ctx);

@@ -15,8 +15,9 @@ import {
   QUALIFIER, WORD_GAP, keyedIdSpan, keyedTokenSpans, keywordValueRegex, mergeSpans, plausibleIdToken,
   scanKeywordValues,
 } from './context';
-import { hasDigits } from './util';
+import { hasDigits, memoizeByKey } from './util';
 import type { Detector, DetectorFactory, Span } from './types';
+import { F_ASCII_UPPER, wordStartSet } from './features';
 
 /** `id`, `number`, `#`… and the insurers' "identification number". */
 const PLAN_QUALIFIER = `(?:${QUALIFIER}|identification(?:${WORD_GAP}(?:numbers?|no))?)`;
@@ -36,6 +37,9 @@ const PLAN_KEYWORDS = [
   `mbi|hicn|hic${WORD_GAP}(?:numbers?|no|#)`,
 ].join('|');
 
+/** First two characters of the keywords above, for the engine's gate. */
+const KEYWORD_STARTS = wordStartSet(['plan', 'member', 'subscriber', 'beneficiary', 'enrollee', 'insured', 'cardholder', 'insurance', 'policy', 'group', 'health', 'medicare', 'medicaid', 'mbi', 'hicn', 'hic']);
+
 const PLAN_KEY = new RegExp(
   '(?:^|_)(?:member_(?:ids?|identifier|numbers?|num|no)|(?:subscriber|beneficiary|enrollee|cardholder)_(?:ids?|numbers?|num|no)' +
     '|policy_(?:numbers?|num|no|ids?)|insurance_(?:ids?|numbers?|num|no|member_id|policy_number|card_number)' +
@@ -45,9 +49,9 @@ const PLAN_KEY = new RegExp(
 );
 
 /** True when a normalised key names a health plan beneficiary number. */
-export function isHealthPlanKey(key: string): boolean {
+export const isHealthPlanKey: (key: string) => boolean = memoizeByKey(function isHealthPlanKey(key: string): boolean {
   return key.length > 0 && PLAN_KEY.test(key);
-}
+});
 
 /**
  * Medicare Beneficiary Identifier (CMS format, 11 characters, shown as 4-3-4): positions 1, 4, 7,
@@ -69,9 +73,19 @@ export function isMbi(value: string): boolean {
   return m !== null && m.index === 0 && m[0].length === value.length;
 }
 
+/**
+ * Built once per process, not per plan: V8 keeps a regex's compiled code on the RegExp object,
+ * and a new RegExp built for each compiled plan recompiles (milliseconds for the keyword
+ * alternations) once a GC has aged its source out of V8's cache. Shared safely: every scan sets
+ * `lastIndex` first and runs to completion.
+ */
+const KEYWORD_RE = keywordValueRegex(PLAN_KEYWORDS);
+/** MBI_RE's own copy for `find` (`isMbi` uses MBI_RE). */
+const MBI_SCAN_RE = new RegExp(MBI_RE.source, 'g');
+
 export const healthPlanDetector: DetectorFactory = () => {
-  const keywordRe = keywordValueRegex(PLAN_KEYWORDS);
-  const mbiRe = new RegExp(MBI_RE.source, 'g');
+  const keywordRe = KEYWORD_RE;
+  const mbiRe = MBI_SCAN_RE;
   const acceptToken = (token: string): boolean => plausibleIdToken(token, 3, 32);
   return {
     id: 'health_plan',
@@ -81,16 +95,22 @@ export const healthPlanDetector: DetectorFactory = () => {
     prefilter(value, ctx) {
       return hasDigits(value, 3) || (value.length >= 3 && isHealthPlanKey(ctx.key));
     },
-    find(value, ctx) {
+    gate(value, ctx, f) {
+      if (value.length >= 3 && isHealthPlanKey(ctx.key)) return true;
+      // A keyword, or an MBI (upper-case letters only).
+      return f.digits >= 3 && (f.hasWordStart(KEYWORD_STARTS) || (f.has(F_ASCII_UPPER) && f.digits >= 5));
+    },
+    find(value, ctx, f) {
       const keyed = isHealthPlanKey(ctx.key);
       if (keyed) {
         const whole = keyedIdSpan(value, 'health_plan');
         if (whole !== null) return [whole];
       }
       const byKey = keyed ? keyedTokenSpans(value, 'health_plan') : [];
-      const byKeyword = scanKeywordValues(keywordRe, value, 'health_plan', acceptToken);
+      // Each scan only where it can match (with features from the engine): an MBI has capitals and 5 digits.
+      const byKeyword = f === undefined || f.hasWordStart(KEYWORD_STARTS) ? scanKeywordValues(keywordRe, value, 'health_plan', acceptToken) : [];
       const mbis: Span[] = [];
-      mbiRe.lastIndex = 0;
+      mbiRe.lastIndex = f === undefined || (f.has(F_ASCII_UPPER) && f.digits >= 5) ? 0 : value.length;
       let m: RegExpExecArray | null;
       while ((m = mbiRe.exec(value)) !== null) {
         mbis.push({ start: m.index, end: m.index + m[0].length, kind: 'health_plan' });

@@ -101,6 +101,9 @@ export const ibanDetector: DetectorFactory = () => ({
   prefilter: function ibanPrefilter(value) {
     return hasDigits(value, MIN_DIGITS);
   },
+  gate: function ibanGate(_value, _ctx, f) {
+    return f.digits >= MIN_DIGITS;
+  },
   find: function findIban(value) {
     return findIbans(value);
   },

@@ -10,7 +10,8 @@
  * `country_code`, `promo_code`, `diagnosis_code`) are not identifiers.
  */
 import type { DetectContext, DetectorFactory, Span } from './types';
-import { hasDigits, mergeSpans } from './util';
+import { hasDigits, memoizeByKey, mergeSpans } from './util';
+import { F_COLON, F_EQUALS, wordStartSet, type StringFeatures } from './features';
 
 /** Property names that name a person-level identifier. */
 const ID_KEY = new RegExp(
@@ -60,10 +61,21 @@ const LOG_PAIR = /\b(user(?:name)?|login|uid|subscriber|member(?:_?id)?|patient(
 /** A keyword and a number: `HAR 2898320842`, `Guarantor #40556705`, `claim no. CLM-9610-2FW67`. */
 const KEYWORD_NUMBER = /\b(HAR|CSN|FIN|guarantor|claim|accession|rx|prescription|encounter|confirmation|case)\b\s*(?:#|no\.?|number|num\.?)?\s*[:#]?\s*([A-Za-z0-9][A-Za-z0-9-]{3,40})\b/gi;
 
-function findInText(value: string): Span[] {
+/** First two characters of the two patterns' keywords (both start at `\b`), for the engine's gate. */
+const LOG_PAIR_STARTS = wordStartSet([
+  'user', 'username', 'login', 'uid', 'subscriber', 'member', 'patient', 'pt', 'account', 'acct', 'guarantor', 'claim',
+  'rx', 'har', 'csn', 'fin', 'encounter', 'accession', 'mrn', 'dob', 'ssn',
+]);
+const KEYWORD_NUMBER_STARTS = wordStartSet(['har', 'csn', 'fin', 'guarantor', 'claim', 'accession', 'rx', 'prescription', 'encounter', 'confirmation', 'case']);
+
+function findInText(value: string, f: StringFeatures | undefined): Span[] {
   const spans: Span[] = [];
   for (const re of [LOG_PAIR, KEYWORD_NUMBER]) {
-    re.lastIndex = 0;
+    // Each pattern only where its keywords can start (with features from the engine), as in the gate.
+    const possible = f === undefined || (re === LOG_PAIR
+      ? f.has(F_EQUALS | F_COLON) && f.hasWordStart(LOG_PAIR_STARTS)
+      : f.digits > 0 && f.hasWordStart(KEYWORD_NUMBER_STARTS));
+    re.lastIndex = possible ? 0 : value.length;
     let m: RegExpExecArray | null;
     while ((m = re.exec(value)) !== null) {
       const token = m[2]!;
@@ -76,12 +88,12 @@ function findInText(value: string): Span[] {
   return mergeSpans(spans);
 }
 
-function keyNamesIdentifier(key: string): 'id' | 'username' | undefined {
+const keyNamesIdentifier = memoizeByKey(function keyNamesIdentifier(key: string): 'id' | 'username' | undefined {
   if (key === '') return undefined;
   if (USERNAME_KEY.test(key)) return 'username';
   if (ID_KEY.test(key) || (GENERIC_ID_KEY.test(key) && !NOT_ID_KEY.test(key))) return 'id';
   return undefined;
-}
+});
 
 export const identifierDetector: DetectorFactory = () => ({
   id: 'identifier',
@@ -91,7 +103,14 @@ export const identifierDetector: DetectorFactory = () => ({
   prefilter(value: string, ctx: DetectContext) {
     return keyNamesIdentifier(ctx.key) !== undefined || value.includes('=') || value.includes(':') || hasDigits(value, 4);
   },
-  find(value: string, ctx: DetectContext) {
+  gate(_value: string, ctx: DetectContext, f: StringFeatures) {
+    if (keyNamesIdentifier(ctx.key) !== undefined) return true;
+    if (f.digits < 4 && !f.has(F_EQUALS | F_COLON)) return false;
+    // LOG_PAIR needs its keyword and `=`/`:`; KEYWORD_NUMBER its keyword and a digit.
+    return (f.has(F_EQUALS | F_COLON) && f.hasWordStart(LOG_PAIR_STARTS)) ||
+      (f.digits > 0 && f.hasWordStart(KEYWORD_NUMBER_STARTS));
+  },
+  find(value: string, ctx: DetectContext, f?: StringFeatures) {
     const keyKind = keyNamesIdentifier(ctx.key);
     if (keyKind !== undefined) {
       const whole = trimmedSpan(value);
@@ -100,6 +119,6 @@ export const identifierDetector: DetectorFactory = () => ({
         return [whole];
       }
     }
-    return findInText(value);
+    return findInText(value, f);
   },
 });

@@ -16,8 +16,9 @@ import {
   QUALIFIER, WORD_GAP, keyedIdSpan, keyedTokenSpans, keywordValueRegex, mergeSpans,
   plausibleIdToken, scanKeywordValues,
 } from './context';
-import { hasDigits } from './util';
+import { hasDigits, memoizeByKey } from './util';
 import type { Detector, DetectorFactory } from './types';
+import { wordStartSet } from './features';
 
 const LICENSE = 'licen[csCS]e';
 /** What may follow "license" without it being a licence number. */
@@ -43,6 +44,9 @@ const LICENSE_KEYWORDS = [
   `permit${WORD_GAP}(?:numbers?|num|no|#)`,
 ].join('|');
 
+/** First two characters of the keywords above, for the engine's gate. */
+const KEYWORD_STARTS = wordStartSet(['drivers', 'driving', 'license', 'licence', 'dl', 'npi', 'national', 'dea', 'board', 'certification', 'certificate', 'cert', 'lic', 'passport', 'state', 'permit']);
+
 /** Keys that name a licence or certificate number, matched as a suffix of the normalised key. */
 const LICENSE_KEY = new RegExp(
   '(?:^|_)(?:(?:drivers?|driving)_licen[cs]e(?:_(?:numbers?|num|no|ids?))?|dl_(?:numbers?|num|no|ids?)' +
@@ -60,9 +64,9 @@ const LICENSE_KEY = new RegExp(
 const BARE_LICENSE_KEY = /(?:^|_)licen[cs]es?$/;
 
 /** True when a normalised key names a licence or certificate number. */
-export function isLicenseKey(key: string): boolean {
+export const isLicenseKey: (key: string) => boolean = memoizeByKey(function isLicenseKey(key: string): boolean {
   return key.length > 0 && LICENSE_KEY.test(key);
-}
+});
 
 const DEA_SHAPE = /^[A-Za-z][A-Za-z9]\d{7}$/;
 
@@ -76,8 +80,16 @@ export function deaCheckDigitValid(value: string): boolean {
   return (d(0) + d(2) + d(4) + 2 * (d(1) + d(3) + d(5))) % 10 === d(6);
 }
 
+/**
+ * Built once per process, not per plan: V8 keeps a regex's compiled code on the RegExp object,
+ * and a new RegExp built for each compiled plan recompiles (milliseconds for the keyword
+ * alternations) once a GC has aged its source out of V8's cache. Shared safely: every scan sets
+ * `lastIndex` first and runs to completion.
+ */
+const KEYWORD_RE = keywordValueRegex(`(${LICENSE_KEYWORDS})`);
+
 export const licenseDetector: DetectorFactory = () => {
-  const keywordRe = keywordValueRegex(`(${LICENSE_KEYWORDS})`);
+  const keywordRe = KEYWORD_RE;
   const acceptToken = (token: string, match: RegExpExecArray): boolean => {
     if (match[1]?.toLowerCase() === 'dea') return deaCheckDigitValid(token);
     return plausibleIdToken(token, 3, 24);
@@ -89,6 +101,10 @@ export const licenseDetector: DetectorFactory = () => {
     marker: '[LICENSE]',
     prefilter(value, ctx) {
       return hasDigits(value, 3) || (value.length >= 3 && isLicenseKey(ctx.key));
+    },
+    gate(value, ctx, f) {
+      if (value.length >= 3 && isLicenseKey(ctx.key)) return true;
+      return f.digits >= 3 && f.hasWordStart(KEYWORD_STARTS);
     },
     find(value, ctx) {
       const byKeyword = scanKeywordValues(keywordRe, value, 'license', acceptToken);

@@ -14,7 +14,8 @@ import {
   KEYWORD_START, QUALIFIER, WORD_GAP, keyedIdSpan, keyedTokenSpans, keywordValueRegex, mergeSpans, plausibleIdToken, scanKeywordValues,
 } from './context';
 import type { Detector, DetectorFactory, Span } from './types';
-import { countDigits, hasDigits } from './util';
+import { countDigits, hasDigits, memoizeByKey } from './util';
+import { wordStartSet, type StringFeatures } from './features';
 
 /** "2024 01 05", "2024-01-05 10": a date read as digit groups. */
 const YEAR_OR_DATE_SPACED = /^(?:(?:19|20)\d\d[ -]\d\d?(?:[ -]\d\d?)?|\d\d?[ -]\d\d?[ -](?:19|20)\d\d)$/;
@@ -42,6 +43,11 @@ const MRN_KEYWORDS = [
   `hospital${WORD_GAP}(?:numbers?|num|nbr|no|#)`,
 ].join('|');
 
+/** First two characters of the keywords above and of PATIENT_NUMBER_RE's, for the engine's gate. */
+const KEYWORD_STARTS = wordStartSet(['mrn', 'mr#', 'medical', 'health', 'med', 'chart', 'patient', 'pt', 'emr', 'ehr', 'hospital']);
+const SITE_STARTS = wordStartSet(['mrn', 'mr#', 'medical']);
+const PATIENT_STARTS = wordStartSet(['patient', 'pt']);
+
 /**
  * Keys naming an MRN, matched as a suffix of the normalised key (`patient_mrn`,
  * `primary_medical_record_number`), with an optional tail such as `_hash` (a plain hash of an
@@ -54,9 +60,9 @@ const MRN_KEY = new RegExp(
 );
 
 /** True when a normalised key names a medical record number. */
-export function isMrnKey(key: string): boolean {
+export const isMrnKey: (key: string) => boolean = memoizeByKey(function isMrnKey(key: string): boolean {
   return key.length > 0 && MRN_KEY.test(key);
-}
+});
 
 /**
  * "MRN BWH 338-12-09", "MRN: MGH 1234 567": a site code (2–6 capitals, not a keyword word) between
@@ -76,15 +82,25 @@ const PATIENT_NUMBER_RE = new RegExp(
   'g',
 );
 
+/**
+ * Built once per process, not per plan: V8 keeps a regex's compiled code on the RegExp object,
+ * and a new RegExp built for each compiled plan recompiles (milliseconds for the keyword
+ * alternations) once a GC has aged its source out of V8's cache. Shared safely: every scan sets
+ * `lastIndex` first and runs to completion.
+ */
+const KEYWORD_RE = keywordValueRegex(MRN_KEYWORDS);
+const SITE_RE = keywordValueRegex(SITE_KEYWORDS, SITE_TOKEN);
+
 export const mrnDetector: DetectorFactory = () => {
-  const keywordRe = keywordValueRegex(MRN_KEYWORDS);
-  const siteRe = keywordValueRegex(SITE_KEYWORDS, SITE_TOKEN);
+  const keywordRe = KEYWORD_RE;
+  const siteRe = SITE_RE;
   const acceptToken = (token: string): boolean => plausibleIdToken(token, 3, 32);
   const acceptSite = (token: string): boolean => countDigits(token) >= 5 && !YEAR_OR_DATE_SPACED.test(token);
-  const scanText = (value: string): Span[] => mergeSpans(
-    scanKeywordValues(keywordRe, value, 'mrn', acceptToken),
-    scanKeywordValues(siteRe, value, 'mrn', acceptSite),
-    scanKeywordValues(PATIENT_NUMBER_RE, value, 'mrn', acceptToken),
+  // Each scan only where its keywords can start (with features from the engine).
+  const scanText = (value: string, f: StringFeatures | undefined): Span[] => mergeSpans(
+    f === undefined || f.hasWordStart(KEYWORD_STARTS) ? scanKeywordValues(keywordRe, value, 'mrn', acceptToken) : [],
+    f === undefined || f.hasWordStart(SITE_STARTS) ? scanKeywordValues(siteRe, value, 'mrn', acceptSite) : [],
+    f === undefined || f.hasWordStart(PATIENT_STARTS) ? scanKeywordValues(PATIENT_NUMBER_RE, value, 'mrn', acceptToken) : [],
   );
   return {
     id: 'mrn',
@@ -94,11 +110,15 @@ export const mrnDetector: DetectorFactory = () => {
     prefilter(value, ctx) {
       return hasDigits(value, 3) || (value.length >= 3 && isMrnKey(ctx.key));
     },
-    find(value, ctx) {
-      if (!isMrnKey(ctx.key)) return scanText(value);
+    gate(value, ctx, f) {
+      if (value.length >= 3 && isMrnKey(ctx.key)) return true;
+      return f.digits >= 3 && f.hasWordStart(KEYWORD_STARTS);
+    },
+    find(value, ctx, f) {
+      if (!isMrnKey(ctx.key)) return scanText(value, f);
       const whole = keyedIdSpan(value, 'mrn');
       if (whole !== null) return [whole];
-      return mergeSpans(scanText(value), keyedTokenSpans(value, 'mrn'));
+      return mergeSpans(scanText(value, f), keyedTokenSpans(value, 'mrn'));
     },
   } satisfies Detector;
 };

@@ -21,6 +21,8 @@ import {
   SURNAMES,
 } from './data/names';
 import type { DetectContext, DetectorFactory, Span } from './types';
+import { F_CAPITAL, F_DASH, F_NON_ASCII, F_TILDE, type StringFeatures } from './features';
+import { memoizeByKey } from './util';
 
 /** A word: letters with inner apostrophes/hyphens (`O'Brien`, `Anne-Marie`), optional final dot. */
 const WORD_RE = /[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*(?:-[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*)*\.?/gu;
@@ -367,6 +369,21 @@ function fold(word: string): string {
 }
 
 function caseOf(word: string): Case {
+  // ASCII words (most of them) without the Unicode regexes: same answers, A-Z and a-z being
+  // the only ASCII \p{Lu} and \p{Ll}.
+  let ascii = true;
+  let lower = false;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c >= 0x80) { ascii = false; break; }
+    if (c >= 97 && c <= 122) lower = true;
+  }
+  if (ascii) {
+    const first = word.charCodeAt(0);
+    if (!(first >= 65 && first <= 90)) return lower ? 'lower' : 'mixed';
+    if (!lower) return word.length === 1 ? 'title' : 'upper';
+    return 'title';
+  }
   if (!UPPER_START_RE.test(word)) return HAS_LOWER_RE.test(word) ? 'lower' : 'mixed';
   if (!HAS_LOWER_RE.test(word)) return word.length === 1 ? 'title' : 'upper';
   return 'title';
@@ -909,6 +926,8 @@ class NameScanner {
           continue;
         }
       }
+      // Every rule below starts at a Title-case or upper-case word (each checks it first).
+      if (!this.capitalised(i)) continue;
       let last = this.firstLastAt(i);
       if (last === -1) last = this.lastCommaFirstAt(i);
       if (last === -1) last = this.capsSurnameFirstAt(i);
@@ -1259,12 +1278,15 @@ export function surnameShaped(folded: string): boolean {
 }
 
 /** True for a key whose value is a person in a role (`caregiver`, `guardian`, `mother`). */
-export function isPersonRoleKey(key: string): boolean {
+export const isPersonRoleKey: (key: string) => boolean = memoizeByKey(function isPersonRoleKey(key: string): boolean {
   if (key.length === 0) return false;
   if (PERSON_ROLE_KEYS.has(key)) return true;
   for (const suffix of PERSON_ROLE_KEY_SUFFIXES) if (key.endsWith(suffix)) return true;
   return false;
-}
+});
+
+/** Keys under which the whole value is judged as a name (the gate lets every value through). */
+const isNameKey = memoizeByKey((key: string): boolean => isPersonNameKey(key) || key === GENERIC_NAME_KEY || isPersonRoleKey(key));
 
 function isPersonNameKey(key: string): boolean {
   if (key.length === 0) return false;
@@ -1375,6 +1397,12 @@ export const nameDetector: DetectorFactory = () => {
     prefilter: function namePrefilter(value: string, ctx: DetectContext): boolean {
       if (isPersonNameKey(ctx.key) || ctx.key === GENERIC_NAME_KEY || isPersonRoleKey(ctx.key)) return true;
       return mayHoldFreeTextName(value);
+    },
+    gate: function nameGate(value: string, ctx: DetectContext, f: StringFeatures): boolean {
+      if (isNameKey(ctx.key)) return true;
+      // Every free-text rule needs two words but the dash sign-off ("- Annika", "~ Annika").
+      if (f.asciiWords < 2 && !f.has(F_NON_ASCII | F_DASH | F_TILDE)) return false;
+      return f.has(F_CAPITAL) || value.includes('name') || value.includes('patient') || value.includes(' by ');
     },
     find: function findNames(value: string, ctx: DetectContext): Span[] {
       if (isPersonNameKey(ctx.key) || ctx.key === GENERIC_NAME_KEY || isPersonRoleKey(ctx.key)) {

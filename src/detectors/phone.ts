@@ -14,7 +14,7 @@
  */
 import { getCountryCallingCode, isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import type { DetectContext, DetectorFactory, Span } from './types';
-import { countDigits, hasDigits, digitsOf } from './util';
+import { countDigits, hasDigits, digitsOf, memoizeByKey } from './util';
 
 const MIN_DIGITS = 7;
 const MAX_DIGITS = 15; // E.164
@@ -167,8 +167,10 @@ function wholeValueSpan(value: string): Span | undefined {
   return { start, end, kind: 'phone' };
 }
 
+const isPhoneKey = memoizeByKey((key: string): boolean => key !== '' && PHONE_KEY.test(key));
+
 function findPhoneNumbers(value: string, ctx: DetectContext, judge: Judge): Span[] {
-  const phoneKey = ctx.key !== '' && PHONE_KEY.test(ctx.key);
+  const phoneKey = isPhoneKey(ctx.key);
   if (phoneKey) {
     const whole = wholeValueSpan(value);
     if (whole !== undefined) return [whole];
@@ -275,6 +277,10 @@ export const phoneDetector: DetectorFactory = (options) => {
     marker: '[PHONE]',
     prefilter: function phonePrefilter(value) {
       return hasDigits(value, MIN_DIGITS);
+    },
+    gate: function phoneGate(_value, ctx, f) {
+      // Outside a phone key only CANDIDATE matches count, and one needs 7 digits in a chain.
+      return f.digits >= MIN_DIGITS && (f.phoneChain >= MIN_DIGITS || isPhoneKey(ctx.key));
     },
     find: function findPhone(value, ctx) {
       return findPhoneNumbers(value, ctx, judge);

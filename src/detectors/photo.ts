@@ -12,6 +12,8 @@
  */
 import { trimmedBounds } from './context';
 import type { Detector, DetectorFactory, Span } from './types';
+import { F_COLON } from './features';
+import { memoizeByKey } from './util';
 
 /**
  * The head of an image data URI, up to its comma: `data:image/png;base64,`,
@@ -70,15 +72,23 @@ const NOT_A_PERSON = new RegExp(
 );
 
 /** True when a normalised key names a picture of a person. */
-export function isPhotoKey(key: string): boolean {
+export const isPhotoKey: (key: string) => boolean = memoizeByKey(function isPhotoKey(key: string): boolean {
   return key.length > 0 && (PHOTO_KEY.test(key) || PERSON_IMAGE_KEY.test(key)) && !NOT_A_PERSON.test(key);
-}
+});
 
 /** A URL (`https://…`, `//cdn…`, `www.…`), a data/blob URI or an absolute path, with no spaces. */
 const URL_LIKE = /^(?:[A-Za-z][A-Za-z0-9+.-]{0,30}:\/\/|\/\/|data:|blob:|www\.|\/[^/\s])\S*$/;
 
+/**
+ * Built once per process, not per plan: V8 keeps a regex's compiled code on the RegExp object,
+ * and a new RegExp built for each compiled plan recompiles (milliseconds for the keyword
+ * alternations) once a GC has aged its source out of V8's cache. Shared safely: every scan sets
+ * `lastIndex` first and runs to completion.
+ */
+const DATA_IMAGE_SCAN_RE = new RegExp(DATA_IMAGE_HEAD.source, 'gi');
+
 export const photoDetector: DetectorFactory = () => {
-  const dataImageRe = new RegExp(DATA_IMAGE_HEAD.source, 'gi');
+  const dataImageRe = DATA_IMAGE_SCAN_RE;
   return {
     id: 'photo',
     letter: 'Q',
@@ -86,6 +96,9 @@ export const photoDetector: DetectorFactory = () => {
     marker: '[PHOTO]',
     prefilter(value, ctx) {
       return value.includes(':') || (value.length >= 2 && isPhotoKey(ctx.key));
+    },
+    gate(value, ctx, f) {
+      return f.has(F_COLON) || (value.length >= 2 && isPhotoKey(ctx.key));
     },
     find(value, ctx) {
       if (isPhotoKey(ctx.key)) {

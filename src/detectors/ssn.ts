@@ -4,7 +4,7 @@
  * Numbers the SSA never issues are not SSNs: area 000, 666 or 900–999 (ITINs), group 00, serial
  * 0000.
  */
-import { hasDigits, mergeSpans } from './util';
+import { hasDigits, memoizeByKey, mergeSpans } from './util';
 import type { DetectContext, DetectorFactory, Span } from './types';
 
 // Dashed or spaced, the same separator twice (backreference), not inside a longer dashed or
@@ -48,8 +48,10 @@ function trimmedBounds(value: string): [number, number] {
   return [start, end];
 }
 
+const isSsnKey = memoizeByKey((key: string): boolean => key !== '' && SSN_KEY.test(key));
+
 function findSsns(value: string, ctx: DetectContext): Span[] {
-  const ssnKey = ctx.key !== '' && SSN_KEY.test(ctx.key);
+  const ssnKey = isSsnKey(ctx.key);
   if (ssnKey) {
     const [start, end] = trimmedBounds(value);
     const m = end - start <= 20 ? KEYED_VALUE.exec(value.slice(start, end)) : null;
@@ -82,6 +84,10 @@ export const ssnDetector: DetectorFactory = () => ({
   marker: '[SSN]',
   prefilter: function ssnPrefilter(value) {
     return hasDigits(value, 9);
+  },
+  gate: function ssnGate(_value, ctx, f) {
+    // Outside an SSN key: nine digits at most one space or dash apart.
+    return f.digits >= 9 && (f.dashChain >= 9 || isSsnKey(ctx.key));
   },
   find: function findSsn(value, ctx) {
     return findSsns(value, ctx);

@@ -3,6 +3,7 @@
  * one identifier kind inside a string and never changes anything itself; the engine decides what
  * to do with each span (redact, generalize, pseudonymize, drop) from the rule that enabled it.
  */
+import type { StringFeatures } from './features';
 
 /** The 18 HIPAA Safe Harbor identifiers, 45 CFR 164.514(b)(2)(i)(A)–(R). */
 export type SafeHarborLetter =
@@ -45,8 +46,19 @@ export interface Detector {
    * cheaper than `find` (a char scan, no allocation), since it runs on every string leaf.
    */
   prefilter(value: string, ctx: DetectContext): boolean;
-  /** All non-overlapping spans, in ascending order. Must not throw on any input. */
-  find(value: string, ctx: DetectContext): Span[];
+  /**
+   * The engine's prefilter: the same contract (false means `find` would return nothing), read
+   * from the features the engine measured once for this string (see features.ts) instead of
+   * scanning it again. May reject more than `prefilter` where `find` provably finds nothing.
+   * Optional: without it the engine calls `prefilter`.
+   */
+  gate?(value: string, ctx: DetectContext, features: StringFeatures): boolean;
+  /**
+   * All non-overlapping spans, in ascending order. Must not throw on any input. The engine also
+   * passes the string's features, which a detector may use to skip scans that cannot match;
+   * the result must be the same with or without them.
+   */
+  find(value: string, ctx: DetectContext, features?: StringFeatures): Span[];
 }
 
 /** Options a deployment can set for the built-in detectors (config key `detectors`). */

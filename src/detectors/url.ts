@@ -5,6 +5,7 @@
  */
 import isURL from 'validator/lib/isURL';
 import type { DetectorFactory, Span } from './types';
+import { F_SCHEME, F_WWW } from './features';
 
 // A URL runs until whitespace, a quote or an angle bracket; trailing sentence punctuation is not part of it.
 const CANDIDATE = /\b(?:https?:\/\/|www\.)[^\s"'<>`]+/gi;
@@ -17,6 +18,9 @@ export const urlDetector: DetectorFactory = () => ({
   marker: '[URL]',
   prefilter(value) {
     return value.includes('://') || value.includes('www.') || value.includes('WWW.');
+  },
+  gate(_value, _ctx, f) {
+    return f.has(F_SCHEME | F_WWW);
   },
   find(value) {
     const spans: Span[] = [];

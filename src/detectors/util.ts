@@ -78,6 +78,30 @@ export function luhnValid(value: string): boolean {
  * boundaries turned into `_` (`$firstName` → `first_name`, `Member-ID` → `member_id`).
  */
 export function normalizeKey(key: string): string {
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) >= 0x80) return normalizeKeySlow(key);
+  // ASCII: one pass doing what the regexes below do (property names are ASCII but for the odd
+  // one, and every name an event brings is normalised once per plan).
+  let out = '';
+  let gap = false;
+  let prevLowerOrDigit = false;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    const upper = c >= 65 && c <= 90;
+    const lowerOrDigit = (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+    if (upper || lowerOrDigit) {
+      // `firstName` → `first_name`: a boundary before a capital that follows a lower case letter or digit.
+      if ((gap || (upper && prevLowerOrDigit)) && out !== '') out += '_';
+      out += upper ? String.fromCharCode(c + 32) : key.charAt(i);
+      gap = false;
+    } else {
+      gap = true;
+    }
+    prevLowerOrDigit = lowerOrDigit;
+  }
+  return out;
+}
+
+function normalizeKeySlow(key: string): string {
   return key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase()
@@ -109,4 +133,25 @@ export function mergeSpans(...lists: Span[][]): Span[] {
     }
   }
   return merged;
+}
+
+/** Entries a key memo holds before it starts over (normalised property names are few). */
+const KEY_MEMO_LIMIT = 4096;
+
+/**
+ * Memoises a pure function of a normalised property name. Detectors test `ctx.key` against
+ * their key regexes for every string they see, and keys repeat endlessly; one Map lookup
+ * replaces a regex run. Bounded: a flood of distinct names only clears the memo.
+ */
+export function memoizeByKey<T>(fn: (key: string) => T): (key: string) => T {
+  const memo = new Map<string, T>();
+  return (key: string): T => {
+    if (key === '') return fn(key);
+    const known = memo.get(key);
+    if (known !== undefined || memo.has(key)) return known as T;
+    if (memo.size >= KEY_MEMO_LIMIT) memo.clear();
+    const result = fn(key);
+    memo.set(key, result);
+    return result;
+  };
 }

@@ -12,8 +12,9 @@ import {
   KEYWORD_END, KEYWORD_START, QUALIFIER, SEPARATOR, WORD_GAP, caseInsensitive, keyedIdSpan, keyedTokenSpans,
   keywordValueRegex, mergeSpans, scanKeywordValues,
 } from './context';
-import { hasDigits } from './util';
+import { hasDigits, memoizeByKey } from './util';
 import type { Detector, DetectorFactory, Span } from './types';
+import { wordStartSet, type StringFeatures } from './features';
 
 /**
  * VIN transliteration (ISO 3779 / 49 CFR 565.15), indexed by upper-case char code: digits are
@@ -203,6 +204,11 @@ function findPlates(re: RegExp, value: string): Span[] {
   return spans;
 }
 
+/** First two characters of the VIN and plate keywords, for the engine's gate. */
+const VIN_STARTS = wordStartSet(['vin', 'vehicle']);
+const PLATE_STARTS = wordStartSet(['license', 'licence', 'number', 'registration', 'reg', 'vehicle', 'car', 'plate', 'tag']);
+const KEYWORD_STARTS = wordStartSet(['vin', 'vehicle', 'license', 'licence', 'number', 'registration', 'reg', 'car', 'plate', 'tag']);
+
 const VEHICLE_KEY = new RegExp(
   '(?:^|_)(?:(?:licen[cs]e_|number_|registration_|vehicle_)?plates?(?:_(?:numbers?|num|no|ids?))?' +
     '|vehicle_(?:ids?|vin|identification_number|registration(?:_number)?)|vins?(?:_(?:numbers?|no))?' +
@@ -210,14 +216,22 @@ const VEHICLE_KEY = new RegExp(
 );
 
 /** True when a normalised key names a vehicle identifier or plate. */
-export function isVehicleKey(key: string): boolean {
+export const isVehicleKey: (key: string) => boolean = memoizeByKey(function isVehicleKey(key: string): boolean {
   return key.length > 0 && VEHICLE_KEY.test(key);
-}
+});
+
+/**
+ * Built once per process, not per plan: V8 keeps a regex's compiled code on the RegExp object,
+ * and a new RegExp built for each compiled plan recompiles (milliseconds for the keyword
+ * alternations) once a GC has aged its source out of V8's cache. Shared safely: every scan sets
+ * `lastIndex` first and runs to completion.
+ */
+const VIN_KEYWORD_RE = keywordValueRegex(VIN_KEYWORDS);
 
 export const vehicleDetector: DetectorFactory = () => {
-  const vinKeywordRe = keywordValueRegex(VIN_KEYWORDS);
-  const bareVinRe = new RegExp(BARE_VIN.source, 'g');
-  const plateRe = new RegExp(PLATE_RE.source, 'g');
+  const vinKeywordRe = VIN_KEYWORD_RE;
+  const bareVinRe = BARE_VIN;
+  const plateRe = PLATE_RE;
   return {
     id: 'vehicle',
     letter: 'L',
@@ -226,23 +240,29 @@ export const vehicleDetector: DetectorFactory = () => {
     prefilter(value, ctx) {
       return hasDigits(value, 1) || (value.length >= 3 && isVehicleKey(ctx.key));
     },
-    find(value, ctx) {
+    gate(value, ctx, f) {
+      if (value.length >= 3 && isVehicleKey(ctx.key)) return true;
+      // A keyword (VIN or plate), or a bare 17-character VIN.
+      return f.digits > 0 && (f.alnumRun >= 17 || f.hasWordStart(KEYWORD_STARTS));
+    },
+    find(value, ctx, f) {
       const keyed = isVehicleKey(ctx.key);
       if (keyed) {
         const whole = keyedIdSpan(value, 'vehicle');
         if (whole !== null) return [whole];
       }
       const bare: Span[] = [];
-      bareVinRe.lastIndex = 0;
+      bareVinRe.lastIndex = f === undefined || f.alnumRun >= 17 ? 0 : value.length;
       let m: RegExpExecArray | null;
       while ((m = bareVinRe.exec(value)) !== null) {
         if (plausibleBareVin(m[0])) bare.push({ start: m.index, end: m.index + 17, kind: 'vehicle' });
       }
+      // Each keyword scan only where its keywords can start (with features from the engine).
       return mergeSpans(
         keyed ? keyedTokenSpans(value, 'vehicle') : [],
-        scanKeywordValues(vinKeywordRe, value, 'vehicle', acceptKeywordVin),
+        f === undefined || f.hasWordStart(VIN_STARTS) ? scanKeywordValues(vinKeywordRe, value, 'vehicle', acceptKeywordVin) : [],
         bare,
-        findPlates(plateRe, value),
+        f === undefined || f.hasWordStart(PLATE_STARTS) ? findPlates(plateRe, value) : [],
       );
     },
   } satisfies Detector;

@@ -8,6 +8,7 @@
  * sparsely populated three-digit areas HHS lists.
  */
 import type { DetectContext, DetectorFactory, Span } from './types';
+import { F_ASCII_UPPER, F_ZIP4, wordStartSet, type StringFeatures } from './features';
 
 // 2000 Census three-digit ZIP areas with 20,000 people or fewer (HHS de-identification guidance).
 const RESTRICTED_ZIP3: ReadonlySet<string> = new Set([
@@ -49,6 +50,9 @@ const STATE_ZIP_RE = new RegExp(
   `(?:\\b(?:${STATE_CODES})\\.?|,\\s{0,2}(?:${AMBIGUOUS_STATE_CODES})\\.?|\\b(?:${STATE_NAMES})),?\\s{1,3}${ZIP_TAIL}`,
   'g',
 );
+
+/** Starts of LABELLED_ZIP_RE's labels (`zip…`, `postal…`, `postcode`, `post code`), for the engine's gate. */
+const LABEL_STARTS = wordStartSet(['zip', 'postal', 'postcode', 'post']);
 
 /** Under a postal key: US (3–5 digits, ZIP+4), UK, Canadian and other alphanumeric postcodes. */
 const KEYED_US_RE = /^\d{3,5}(?:-?\d{4})?$/;
@@ -150,15 +154,22 @@ export const zipDetector: DetectorFactory = () => {
       }
       return false;
     },
-    find: function findZips(value: string, ctx: DetectContext): Span[] {
+    gate: function zipGate(_value: string, ctx: DetectContext, f: StringFeatures): boolean {
+      if (isZipKey(ctx.key)) return f.digits > 0;
+      // Five digits in a row, and a ZIP+4, a "zip"/"postal" label, or a state (capitalised).
+      return f.maxDigitRun >= 5 && (f.has(F_ZIP4 | F_ASCII_UPPER) || f.hasWordStart(LABEL_STARTS));
+    },
+    find: function findZips(value: string, ctx: DetectContext, f?: StringFeatures): Span[] {
       if (isZipKey(ctx.key)) {
         const span = keyedSpan(value);
         if (span !== undefined) return [span];
       }
       const spans: Span[] = [];
-      collectGroup(ZIP_PLUS4_RE, value, spans);
-      collectGroup(LABELLED_ZIP_RE, value, spans);
-      collectGroup(STATE_ZIP_RE, value, spans);
+      // Each pattern only where it can match (with features from the engine), as in the gate.
+      const five = f === undefined || f.maxDigitRun >= 5;
+      if (five && (f === undefined || f.has(F_ZIP4))) collectGroup(ZIP_PLUS4_RE, value, spans);
+      if (five && (f === undefined || f.hasWordStart(LABEL_STARTS))) collectGroup(LABELLED_ZIP_RE, value, spans);
+      if (five && (f === undefined || f.has(F_ASCII_UPPER))) collectGroup(STATE_ZIP_RE, value, spans);
       return dropOverlaps(spans);
     },
   };

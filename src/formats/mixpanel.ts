@@ -210,7 +210,7 @@ function flagsRequest(req: IncomingRequest, limits: DecodeLimits): DecodedBatch 
   const prefixes = new DevicePrefixes();
   prefixes.strip(context);
   return {
-    events: [context], allOrNothing: true, envelope: undefined, emptyResponse: FLAGS_REFUSED,
+    events: [context], allOrNothing: true, readsAnswer: true, envelope: undefined, emptyResponse: FLAGS_REFUSED,
     encode: (events) => {
       prefixes.restore(events[0]);
       const query = filtered(req.query);
@@ -228,7 +228,7 @@ function firstTimeEvent(req: IncomingRequest, limits: DecodeLimits): DecodedBatc
   const prefixes = new DevicePrefixes();
   prefixes.strip(json);
   return {
-    events: [json], allOrNothing: true, envelope: undefined, emptyResponse: FLAGS_REFUSED,
+    events: [json], allOrNothing: true, readsAnswer: true, envelope: undefined, emptyResponse: FLAGS_REFUSED,
     encode: (events) => {
       prefixes.restore(events[0]);
       let body = Buffer.from(JSON.stringify(events[0]), 'utf8');

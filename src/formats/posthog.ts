@@ -163,7 +163,7 @@ function flagsRequest(req: IncomingRequest, limits: DecodeLimits): DecodedBatch 
   if (!isPlainObject(json)) throw new InputError('flags payload is not an object');
   return {
     // One unit: a flags request with a person property left unscrubbed must not go out.
-    events: [json], allOrNothing: true, envelope: undefined,
+    events: [json], allOrNothing: true, readsAnswer: true, envelope: undefined,
     emptyResponse: { status: 422, body: '{"error":"flags request could not be scrubbed"}', contentType: 'application/json' },
     encode: (events) => encodePayload(req, events[0], encoding),
   };

@@ -51,6 +51,12 @@ export interface DecodedBatch {
    * refused. false: an event that cannot be scrubbed is dropped and the rest go on.
    */
   readonly allOrNothing: boolean;
+  /**
+   * true: the SDK reads the upstream's answer (feature flags), so the request is never spooled:
+   * with the upstream down it gets 502. Default false: a spooled request is acknowledged with
+   * `emptyResponse`, the vendor's own success answer.
+   */
+  readonly readsAnswer?: boolean;
   /** Everything around the events (envelope fields); scrubbed as one more unit. */
   readonly envelope: Record<string, unknown> | undefined;
   encode(events: unknown[], envelope: Record<string, unknown> | undefined): OutgoingRequest;

@@ -387,7 +387,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
             res.end(local.body);
             return;
           }
-          if (spool !== undefined && !handling.batch.allOrNothing) {
+          if (spool !== undefined && handling.batch.readsAnswer !== true) {
             timeUpstream(runtime.metrics, 'events', res);
             await forwardDurably(spool, runtime, req, res, outcome.outgoing, handling.batch.emptyResponse, outcome.eventsOut, entry);
             return;

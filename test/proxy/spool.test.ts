@@ -330,6 +330,18 @@ describe('spool', () => {
     expect(spooledFiles(spoolDir)).toEqual([]);
   });
 
+  it('Amplitude uploads (one unit for scrubbing) are spooled too, acknowledged with Amplitude’s own answer', async () => {
+    const s = await setup('routes:\n  - { prefix: /amp, format: amplitude, upstream: PLACEHOLDER }\n'.replace('PLACEHOLDER', `http://127.0.0.1:${await freePort()}`));
+    const body = { api_key: 'amp_key', events: [{ event_type: 'visit', user_id: 'user-1', insert_id: randomUUID(), event_properties: { email: EMAIL } }] };
+    const answer = await send(`${s.proxy.url}/amp/2/httpapi`, 'POST', body);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 200 });
+    const files = spooledFiles(s.spoolDir);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toContain(`${path.sep}r_amp${path.sep}`);
+    expect(fs.readFileSync(files[0]!, 'latin1')).not.toContain(EMAIL);
+  });
+
   it('flags requests need the live answer: 502 while the upstream is down, never spooled', async () => {
     const s = await setup();
     const answer = await send(`${s.proxy.url}/flags/?v=2`, 'POST', { api_key: 'phc_test', distinct_id: 'user-1' });

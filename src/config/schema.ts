@@ -50,7 +50,16 @@ export const ruleSchema = z.discriminatedUnion('action', [
     /** Values in one namespace share surrogates (so `distinct_id` and `$user_id` still join). */
     namespace: z.string().regex(/^[a-z0-9_]+$/).optional(),
   }),
-  z.strictObject({ ...ruleBase, action: z.literal('keep') }),
+  z.strictObject({
+    ...ruleBase,
+    action: z.literal('keep'),
+    /**
+     * RE2 pattern a kept string must match whole (e.g. a UUID); a string of another shape is not
+     * kept but scanned like any other field, so an e-mail in an id field cannot ride through.
+     * Absent: every value of the field is kept.
+     */
+    shape: nonEmpty.optional(),
+  }),
 ]);
 
 export const customDetectorSchema = z.strictObject({

@@ -2,6 +2,7 @@
  * Compiles a loaded config into a frozen Plan. Everything that can be wrong is found here and
  * reported as `file:line:column: message`; a plan that compiled cannot fail on a rule later.
  */
+import RE2 from 're2';
 import * as path from 'node:path';
 import { loadConfig, type LoadedConfig, type LoadedRulePack } from '../config/load';
 import type { RuleSpec } from '../config/schema';
@@ -77,6 +78,11 @@ interface RuleSource {
   at: (sub: (string | number)[], message: string) => ConfigIssue;
 }
 
+/** A keep rule's shape: anchored, RE2 (linear time: the values come from clients). */
+function compileShape(pattern: string): { test(value: string): boolean } {
+  return new RE2(`^(?:${pattern})$`, 'u');
+}
+
 function detectorOptions(config: LoadedConfig): DetectorOptions {
   return { phoneRegions: config.spec.detectors?.phone_regions ?? DEFAULT_DETECTOR_OPTIONS.phoneRegions };
 }
@@ -122,6 +128,13 @@ function validateRule(src: RuleSource, mode: Mode, detectors: Map<string, Detect
       issues.push(at(['match', 'detectors', j], `action url rewrites URLs: use detector "url", or match fields by keys/paths`));
     }
   });
+  if (spec.action === 'keep' && spec.shape !== undefined) {
+    try {
+      compileShape(spec.shape);
+    } catch (err) {
+      issues.push(at(['shape'], `bad regex: ${(err as Error).message}`));
+    }
+  }
   if (spec.action === 'keep' && ids?.length) {
     issues.push(at(['match', 'detectors'], 'keep exempts fields: match them by keys or paths, not detectors'));
   }
@@ -214,6 +227,7 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
       url: spec.action === 'url'
         ? Object.freeze({ allowQuery: compileAllowQuery(spec.allow_query ?? DEFAULT_ALLOW_QUERY), scanText: (text: string) => scanUrlText(planRef!, text), memo: new Map<string, string>() })
         : undefined,
+      keepShape: spec.action === 'keep' && spec.shape !== undefined ? compileShape(spec.shape) : undefined,
       detectorIds: Object.freeze([...detectorIds]),
       file: pack.file,
     });

@@ -33,6 +33,8 @@ export interface CompiledRule {
   /** Issues pseudonyms for `pseudonymize` rules (the vault, or HMAC in expert determination). */
   readonly pseudonymizer: Pseudonymizer | undefined;
   readonly url: UrlScrubOptions | undefined;
+  /** `keep` with a shape: only strings matching it whole are kept; others are scanned. */
+  readonly keepShape: { test(value: string): boolean } | undefined;
   /** Rule has detectors: it acts on matches inside strings, not on whole fields. */
   readonly detectorIds: readonly string[];
   readonly file: string;

@@ -328,7 +328,11 @@ class WalkRun implements Recorder {
       default:
         throw new ScrubError(`unsupported ${typeof value} value at ${this.pathString() || 'the root'}`);
     }
-    if (rule?.action === 'keep') return value;
+    if (rule?.action === 'keep') {
+      // A shape describes strings: an object or array under a shaped keep is walked like any other.
+      if (rule.keepShape === undefined) return value;
+      rule = undefined;
+    }
     if (rule?.action === 'drop') {
       this.record(rule, 'field', undefined);
       return REMOVE;
@@ -438,7 +442,7 @@ class WalkRun implements Recorder {
     let result: string | typeof REMOVE;
     switch (rule.action) {
       case 'keep':
-        return value;
+        return rule.keepShape === undefined || rule.keepShape.test(value) ? value : this.scanLeaf(value, info, undefined);
       case 'drop':
         result = REMOVE;
         break;

@@ -54,11 +54,13 @@ export const ruleSchema = z.discriminatedUnion('action', [
     ...ruleBase,
     action: z.literal('keep'),
     /**
-     * RE2 pattern a kept string must match whole (e.g. a UUID); a string of another shape is not
-     * kept but scanned like any other field, so an e-mail in an id field cannot ride through.
-     * Absent: every value of the field is kept.
+     * Keep only strings of this shape: timestamp, event_id, version, user_agent or number. A
+     * string of another shape is scanned like any other field, so an e-mail in an id field
+     * cannot ride through. Absent (and no shape_pattern): every value of the field is kept.
      */
-    shape: nonEmpty.optional(),
+    shape: z.enum(['timestamp', 'event_id', 'version', 'user_agent', 'number']).optional(),
+    /** Your own shape: an RE2 pattern a kept string must match whole. Use instead of `shape`. */
+    shape_pattern: nonEmpty.optional(),
   }),
 ]);
 

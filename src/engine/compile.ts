@@ -2,7 +2,7 @@
  * Compiles a loaded config into a frozen Plan. Everything that can be wrong is found here and
  * reported as `file:line:column: message`; a plan that compiled cannot fail on a rule later.
  */
-import RE2 from 're2';
+import { BUILTIN_SHAPES, patternShape } from './shapes';
 import * as path from 'node:path';
 import { loadConfig, type LoadedConfig, type LoadedRulePack } from '../config/load';
 import type { RuleSpec } from '../config/schema';
@@ -78,11 +78,6 @@ interface RuleSource {
   at: (sub: (string | number)[], message: string) => ConfigIssue;
 }
 
-/** A keep rule's shape: anchored, RE2 (linear time: the values come from clients). */
-function compileShape(pattern: string): { test(value: string): boolean } {
-  return new RE2(`^(?:${pattern})$`, 'u');
-}
-
 function detectorOptions(config: LoadedConfig): DetectorOptions {
   return { phoneRegions: config.spec.detectors?.phone_regions ?? DEFAULT_DETECTOR_OPTIONS.phoneRegions };
 }
@@ -128,11 +123,14 @@ function validateRule(src: RuleSource, mode: Mode, detectors: Map<string, Detect
       issues.push(at(['match', 'detectors', j], `action url rewrites URLs: use detector "url", or match fields by keys/paths`));
     }
   });
-  if (spec.action === 'keep' && spec.shape !== undefined) {
+  if (spec.action === 'keep' && spec.shape !== undefined && spec.shape_pattern !== undefined) {
+    issues.push(at(['shape_pattern'], 'give shape or shape_pattern, not both'));
+  }
+  if (spec.action === 'keep' && spec.shape_pattern !== undefined) {
     try {
-      compileShape(spec.shape);
+      patternShape(spec.shape_pattern);
     } catch (err) {
-      issues.push(at(['shape'], `bad regex: ${(err as Error).message}`));
+      issues.push(at(['shape_pattern'], `bad regex: ${(err as Error).message}`));
     }
   }
   if (spec.action === 'keep' && ids?.length) {
@@ -227,7 +225,9 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
       url: spec.action === 'url'
         ? Object.freeze({ allowQuery: compileAllowQuery(spec.allow_query ?? DEFAULT_ALLOW_QUERY), scanText: (text: string) => scanUrlText(planRef!, text), memo: new Map<string, string>() })
         : undefined,
-      keepShape: spec.action === 'keep' && spec.shape !== undefined ? compileShape(spec.shape) : undefined,
+      keepShape: spec.action !== 'keep' ? undefined
+        : spec.shape !== undefined ? BUILTIN_SHAPES[spec.shape]
+        : spec.shape_pattern !== undefined ? patternShape(spec.shape_pattern) : undefined,
       detectorIds: Object.freeze([...detectorIds]),
       file: pack.file,
     });

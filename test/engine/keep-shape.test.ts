@@ -7,7 +7,7 @@ rules:
   - id: keep-ids
     match: { keys: [event_id] }
     action: keep
-    shape: '[a-z0-9-]{8,64}'
+    shape_pattern: '[a-z0-9-]{8,64}'
   - id: emails
     match: { detectors: [email] }
     action: redact
@@ -30,8 +30,18 @@ describe('keep with a shape', () => {
   });
 
   it('without a shape, keep keeps every value (objects too)', () => {
-    const open = planFromRules(RULES.replace("    shape: '[a-z0-9-]{8,64}'\n", ''));
+    const open = planFromRules(RULES.replace("    shape_pattern: '[a-z0-9-]{8,64}'\n", ''));
     expect(scrubEvent(open, { event_id: 'jane.doe@example.com' })).toEqual({ event_id: 'jane.doe@example.com' });
+  });
+
+  it('built-in shapes: an e-mail is not an event id, a UUID is', () => {
+    const builtin = planFromRules(RULES.replace("    shape_pattern: '[a-z0-9-]{8,64}'\n", '    shape: event_id\n'));
+    expect(scrubEvent(builtin, { event_id: '0190b6a2-7c1e-7d3a-9f00-1a2b3c4d5e6f' })).toEqual({ event_id: '0190b6a2-7c1e-7d3a-9f00-1a2b3c4d5e6f' });
+    expect(scrubEvent(builtin, { event_id: 'jane.doe@example.com' })).toEqual({ event_id: '[EMAIL]' });
+  });
+
+  it('refuses shape and shape_pattern together', () => {
+    expect(() => planFromRules(RULES.replace("    shape_pattern:", '    shape: event_id\n    shape_pattern:'))).toThrow(/shape or shape_pattern, not both/);
   });
 
   it('refuses a shape RE2 cannot compile, naming the file, line and key', () => {

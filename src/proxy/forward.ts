@@ -1,8 +1,9 @@
 /**
- * Forwarding with http-proxy-middleware over keep-alive agents (without one, version 3 opens a
- * connection per request: ~2k req/s instead of ~5.5k here, see shared/stack-notes.md). The
- * request that reaches the upstream is the scrubbed one: its path, body and headers come from
- * the format's encoder, and only allow-listed client headers go along (http.ts).
+ * Passthrough forwarding (static assets, remote config) with http-proxy-middleware over keep-alive
+ * agents (without one, version 3 opens a connection per request: ~2k req/s instead of ~5.5k here,
+ * see shared/stack-notes.md): the answer streams to the client. Scrubbed events, whose bodies are
+ * already in memory, go through upstream.ts instead. Only allow-listed client headers go along
+ * (http.ts).
  */
 import type * as http from 'node:http';
 import type { Socket } from 'node:net';

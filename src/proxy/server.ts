@@ -387,15 +387,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
             res.end(local.body);
             return;
           }
-          if (spool !== undefined && handling.batch.readsAnswer !== true) {
-            timeUpstream(runtime.metrics, 'events', res);
-            await forwardDurably(spool, runtime, req, res, outcome.outgoing, handling.batch.emptyResponse, outcome.eventsOut, entry);
-            return;
-          }
-          forwarding.phiOutgoing = outcome.outgoing;
-          req.url = outcome.outgoing.path;
           timeUpstream(runtime.metrics, 'events', res);
-          await forwarderFor(runtime.upstream, outcome.outgoing.rewriteResponse !== undefined)(forwarding, res);
+          if (spool !== undefined && handling.batch.readsAnswer !== true) {
+            await forwardDurably(spool, runtime, req, res, outcome.outgoing, handling.batch.emptyResponse, outcome.eventsOut, entry);
+          } else {
+            await forwardLive(runtime, req, res, outcome.outgoing);
+          }
           return;
         }
       }
@@ -627,6 +624,22 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     },
   };
 }
+
+/**
+ * Forwards a scrubbed request and relays the answer. The body is already in memory, so a plain
+ * client does it with less work per request than the streaming proxy (used for passthrough).
+ */
+async function forwardLive(runtime: RouteRuntime, req: http.IncomingMessage, res: http.ServerResponse, outgoing: OutgoingRequest): Promise<void> {
+  let answer;
+  try {
+    answer = await sendUpstream(runtime.upstream, upstreamRequest(req.method ?? 'POST', req.headers, outgoing), LIVE_TIMEOUT_MS);
+  } catch {
+    sendJson(res, 502, { error: 'upstream unavailable' });
+    return;
+  }
+  relayAnswer(res, answer, outgoing.rewriteResponse);
+}
+const LIVE_TIMEOUT_MS = 30_000;
 
 /**
  * Forwarding with a spool: while the route has requests waiting, new ones queue behind them;

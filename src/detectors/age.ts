@@ -58,8 +58,12 @@ const LABEL_THEN_NUMBER_RE = new RegExp(
   'gi',
 );
 
-/** Value forms accepted under an age key: "93", "93.5", "93 years", "93y". */
-const KEYED_AGE_RE = /^\s*(\d{2,3}(?:\.\d{1,2})?)\s*(?:y|yr|yrs|years?)?\s*$/i;
+/**
+ * Value forms accepted under an age key: "93", "93.5", "93 years", "93y". The trailing blanks
+ * belong to the unit when there is one: `\s*(?:years)?\s*$` let two blank runs share the spaces
+ * of "93" + 32,000 spaces + "!" in O(n²) ways (0.9 s; a 262,144-character value about a minute).
+ */
+export const KEYED_AGE_RE = /^\s*(\d{2,3}(?:\.\d{1,2})?)\s*(?:(?:y|yr|yrs|years?)\s*)?$/i;
 
 /**
  * The words each free-text pattern needs, for the engine's gate: a unit right after the number
@@ -88,7 +92,13 @@ const SPELLED_VALUES: Readonly<Record<string, number>> = Object.freeze({
   one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
 });
 const DIGITS_RE = /\d{2,3}(?:\.\d{1,2})?/;
-const SPELLED_UNIT_RE = new RegExp(`(?:ninety|hundred)(?:[\\s-]+(?:and\\s+)?)?(${SPELLED_UNIT})?\\s*$`, 'i');
+/**
+ * The unit after "ninety"/"hundred" at the end of the text (group 1 after separators, 2 glued
+ * on). Written as `(?:[\s-]+(?:and\s+)?)?(unit)?\s*$`, the separator run and the final
+ * `\s*` split trailing blanks in O(n²) ways: "hundred" + 32,000 spaces took 1 s under a
+ * generalised `age` field. Same language, same unit.
+ */
+const SPELLED_UNIT_RE = new RegExp(`(?:ninety|hundred)(?:[\\s-]+(?:and\\s+)?(?:(${SPELLED_UNIT})\\s*)?|(${SPELLED_UNIT})\\s*)?$`, 'i');
 
 /**
  * The age a span states: `ageOf('93')` → 93, `ageOf('93 years old')` → 93,
@@ -100,7 +110,8 @@ export function ageOf(text: string): number | undefined {
   const lower = text.toLowerCase();
   const base = lower.includes('ninety') ? 90 : lower.includes('hundred') ? 100 : 0;
   if (base === 0) return undefined;
-  const unit = SPELLED_UNIT_RE.exec(lower)?.[1];
+  const m = SPELLED_UNIT_RE.exec(lower);
+  const unit = m === null ? undefined : m[1] ?? m[2];
   return base + (unit === undefined ? 0 : SPELLED_VALUES[unit] ?? 0);
 }
 
@@ -153,9 +164,10 @@ export const ageDetector: DetectorFactory = () => {
       return mayHoldAge(value);
     },
     gate: function ageGate(value: string, ctx: DetectContext, f: StringFeatures): boolean {
-      if (f.maxDigitRun < 2 && !maySpellAge(value)) return false;
       // Outside an age key every pattern has a word: years/yrs/y.o., age(d), turn(ed), at, birthday, …genarian.
-      return AGE_KEYS.has(ctx.key) || (f.letterStarts & UNIT_LETTER) !== 0 || f.hasWordStart(AGE_WORD_STARTS);
+      // (Tested first: it needs no substring search.)
+      if (!AGE_KEYS.has(ctx.key) && (f.letterStarts & UNIT_LETTER) === 0 && !f.hasWordStart(AGE_WORD_STARTS)) return false;
+      return f.maxDigitRun >= 2 || maySpellAge(value);
     },
     find: function findAges(value: string, ctx: DetectContext, f?: StringFeatures): Span[] {
       if (AGE_KEYS.has(ctx.key)) {

@@ -58,8 +58,13 @@ function trimmedSpan(value: string): Span | undefined {
 
 /** `user=jdoe`, `subscriber: MA565…`, `"patient":"p-1"` inside log-like text. */
 const LOG_PAIR = /\b(user(?:name)?|login|uid|subscriber|member(?:_?id)?|patient(?:_?id)?|pt|account|acct|guarantor|claim|rx|har|csn|fin|encounter|accession|mrn|dob|ssn)"?\s*[=:]\s*"?([^\s",;&)\]}]+(?: \d{2})?)/gi;
-/** A keyword and a number: `HAR 2898320842`, `Guarantor #40556705`, `claim no. CLM-9610-2FW67`. */
-const KEYWORD_NUMBER = /\b(HAR|CSN|FIN|guarantor|claim|accession|rx|prescription|encounter|confirmation|case)\b\s*(?:#|no\.?|number|num\.?)?\s*[:#]?\s*([A-Za-z0-9][A-Za-z0-9-]{3,40})\b/gi;
+/**
+ * A keyword and a number: `HAR 2898320842`, `Guarantor #40556705`, `claim no. CLM-9610-2FW67`.
+ * Each `\s*` belongs to the item before it: written `\s*(?:#|no)?\s*[:#]?\s*`, three blank runs
+ * could share one run of white space in O(n²) ways, and "claim" + 1,600 spaces + "!" took 1.5 s
+ * (cubic: 262,144 spaces would take years). Same language, same first match (test/detectors/redos.test.ts).
+ */
+export const KEYWORD_NUMBER = /\b(HAR|CSN|FIN|guarantor|claim|accession|rx|prescription|encounter|confirmation|case)\b\s*(?:(?:#|no\.?|number|num\.?)\s*)?(?:[:#]\s*)?([A-Za-z0-9][A-Za-z0-9-]{3,40})\b/gi;
 
 /** First two characters of the two patterns' keywords (both start at `\b`), for the engine's gate. */
 const LOG_PAIR_STARTS = wordStartSet([

@@ -8,12 +8,20 @@
  *   - npm PII-redaction libraries run on the same events' string values;
  * and for each, what it leaked (planted identifiers that survived) and damaged (benign values
  * that changed). Run: `npm run bench:engine` (builds first). Options: --events N (default 3000),
- * --rounds N (default 5; the median round is reported), --no-peers (floor and engine only).
+ * --rounds N (default 5, after one untimed round; the median round is reported), --no-peers (floor
+ * and engine only).
  *
  * The set is generated fresh (test/fixtures/make-labelled-events.js, a seed the quality set does
  * not use), so every event is distinct, and each round starts from a freshly compiled plan:
  * the engine's memos only help where distinct events share values (browsers, event names,
  * pages), as in real traffic.
+ *
+ * The engine is measured twice: *warm*, the headline, is what a long-running proxy sees — each
+ * round's fresh plan (and vault) first scrubs an untimed warm-up set of the same size generated
+ * from another seed, so property names, clean values and URLs that real traffic repeats are
+ * known, but none of the measured events has been seen; *cold* starts each round from a plan
+ * that has scrubbed nothing (what a proxy sees right after it starts or reloads its rules).
+ * `--warmup N` sets the warm-up set's size (default: --events; 0 drops the warm row).
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -30,13 +38,16 @@ const arg = (name, dflt) => {
 };
 const EVENTS = arg('--events', 3000);
 const ROUNDS = arg('--rounds', 5);
+const WARMUP = arg('--warmup', EVENTS);
 /** `--no-peers`: floor and engine only (for profiling and quick before/after checks). */
 const PEERS = !process.argv.includes('--no-peers');
 
-function makeSet() {
-  const out = path.join(os.tmpdir(), `phi-proxy-bench-${EVENTS}.ndjson`);
+/** The measured set is seed 777; the warm-up set another seed, so no measured event is seen before. */
+function makeSet(count = EVENTS, seed = 777) {
+  const suffix = seed === 777 ? '' : `-seed${seed}`;
+  const out = path.join(os.tmpdir(), `phi-proxy-bench-${count}${suffix}.ndjson`);
   if (!fs.existsSync(out)) {
-    execFileSync(process.execPath, [path.join(ROOT, 'test/fixtures/make-labelled-events.js'), '--seed', '777', '--count', String(EVENTS), '--out', out], { stdio: 'ignore' });
+    execFileSync(process.execPath, [path.join(ROOT, 'test/fixtures/make-labelled-events.js'), '--seed', String(seed), '--count', String(count), '--out', out], { stdio: 'ignore' });
   }
   return fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 }
@@ -89,43 +100,70 @@ function judge(cases, outputs) {
   return { planted, leaked, benign, damaged };
 }
 
+/** One timed pass of `fn` over `lines`: [events/s, outputs]. */
+async function timePass(lines, fn) {
+  const t = process.hrtime.bigint();
+  const outputs = new Array(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    const out = fn(lines[i]);
+    outputs[i] = out instanceof Promise ? await out : out;
+  }
+  return [lines.length / (Number(process.hrtime.bigint() - t) / 1e9), outputs];
+}
+
+const median = (rates) => rates.slice().sort((a, b) => a - b)[Math.floor(rates.length / 2)];
+
 /** `fn` for each line, per round; `setup()` runs before each round, untimed (fresh state). */
 async function timeRounds(lines, fn, setup = () => {}) {
   const rates = [];
   let outputs;
   for (let r = 0; r < ROUNDS; r++) {
     setup();
-    const t = process.hrtime.bigint();
-    const round = new Array(lines.length);
-    for (let i = 0; i < lines.length; i++) {
-      const out = fn(lines[i]);
-      round[i] = out instanceof Promise ? await out : out;
-    }
-    const s = Number(process.hrtime.bigint() - t) / 1e9;
-    rates.push(lines.length / s);
-    outputs = round;
+    let rate;
+    [rate, outputs] = await timePass(lines, fn);
+    rates.push(rate);
   }
-  rates.sort((a, b) => a - b);
-  return { rate: rates[Math.floor(rates.length / 2)], outputs };
+  return { rate: median(rates), outputs };
 }
 
 async function main() {
   const cases = makeSet();
   const lines = cases.map((c) => JSON.stringify(c.event));
   const bytes = lines.reduce((n, l) => n + l.length, 0) / lines.length;
-  console.log(`engine bench: ${lines.length} distinct events (~${Math.round(bytes)} B each), ${ROUNDS} rounds, median reported; node ${process.version}`);
+  console.log(`engine bench: ${lines.length} distinct events (~${Math.round(bytes)} B each), ${ROUNDS} rounds, median reported; warm-up ${WARMUP} events of another seed; node ${process.version}`);
 
-  const rows = [];
-  const floor = await timeRounds(lines, (l) => JSON.stringify(JSON.parse(l)));
-  rows.push({ name: 'floor: JSON.parse + stringify', rate: floor.rate, verdict: judge(cases, floor.outputs.map((o) => JSON.parse(o))) });
-
+  // The floor and the engine take turns within each round, so that a shared machine's drifts
+  // (other jobs, CPU frequency) hit all rows alike; one untimed round first warms the JIT.
   // A fresh plan (and vault) per round: the engine's memos only help where distinct events
   // really share values (browsers, event names, pages), never by seeing the same event twice.
+  const warmup = WARMUP > 0 ? makeSet(WARMUP, 4242).map((c) => JSON.stringify(c.event)) : [];
+  const floorFn = (l) => JSON.stringify(JSON.parse(l));
   let plan;
-  const engine = await timeRounds(lines, (l) => JSON.stringify(scrubEvent(plan, JSON.parse(l))), () => {
-    plan = compileRules(undefined, { pseudonymizer: new TokenVault() });
-  });
-  rows.push({ name: 'phi-proxy scrubEvent (Safe Harbor pack)', rate: engine.rate, verdict: judge(cases, engine.outputs.map((o) => JSON.parse(o))) });
+  const scrub = (l) => JSON.stringify(scrubEvent(plan, JSON.parse(l)));
+  const fresh = () => compileRules(undefined, { pseudonymizer: new TokenVault() });
+  const rates = { floor: [], warm: [], cold: [] };
+  const outputs = {};
+  for (let r = -1; r < ROUNDS; r++) {
+    const [floorRate, floorOut] = await timePass(lines, floorFn);
+    let warmRate, warmOut;
+    if (WARMUP > 0) {
+      plan = fresh();
+      for (const l of warmup) scrub(l);
+      [warmRate, warmOut] = await timePass(lines, scrub);
+    }
+    plan = fresh();
+    const [coldRate, coldOut] = await timePass(lines, scrub);
+    if (r < 0) continue;
+    rates.floor.push(floorRate);
+    rates.warm.push(warmRate);
+    rates.cold.push(coldRate);
+    Object.assign(outputs, { floor: floorOut, warm: warmOut, cold: coldOut });
+  }
+  const verdict = (outs) => judge(cases, outs.map((o) => JSON.parse(o)));
+  const floor = { rate: median(rates.floor) };
+  const rows = [{ name: 'floor: JSON.parse + stringify', rate: floor.rate, verdict: verdict(outputs.floor) }];
+  if (WARMUP > 0) rows.push({ name: 'phi-proxy scrubEvent, warm (after warm-up)', rate: median(rates.warm), verdict: verdict(outputs.warm) });
+  rows.push({ name: 'phi-proxy scrubEvent, cold (fresh plan)', rate: median(rates.cold), verdict: verdict(outputs.cold) });
 
   for (const peer of PEERS ? await loadPeers() : []) {
     // Peers see the same string values the engine sees (values and property names).

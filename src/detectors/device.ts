@@ -20,7 +20,7 @@ import {
   scanKeywordValues, trimmedBounds,
 } from './context';
 import type { Detector, DetectorFactory, Span } from './types';
-import { F_COLON, F_DASH, F_DOT_OR_COLON, wordStartSet } from './features';
+import { F_COLON, F_DASH, wordStartSet, type StringFeatures } from './features';
 
 /** Six hex pairs with one consistent separator; `ref` is the number of its `[:-]` group. */
 function colonMac(ref: number): string {
@@ -114,6 +114,15 @@ function acceptDeviceToken(token: string, m: RegExpExecArray): boolean {
   return token.length >= 5 && plausibleIdToken(token, 1, 40);
 }
 
+/**
+ * What BARE_DEVICE_RE needs: a colon or dash MAC repeats one separator five times, a dotted MAC
+ * has two dots, an IMEI (bare or grouped) 15 digits. UUIDs (four dashes), timestamps and versions
+ * fail this, so the four-branch regex no longer runs over most of the strings the engine scans.
+ */
+function mayHoldBareId(f: StringFeatures): boolean {
+  return f.colons >= 5 || f.dashes >= 5 || f.dots >= 2 || f.digits >= 15;
+}
+
 /** Token after a device keyword: like ID_TOKEN, but `:` may also join parts (MAC addresses). */
 const DEVICE_TOKEN = '([A-Za-z0-9]{1,40}(?:[-:][A-Za-z0-9]{1,40}){0,7})(?![A-Za-z0-9]|[-:][A-Za-z0-9])';
 
@@ -164,8 +173,8 @@ export const deviceDetector: DetectorFactory = () => {
     gate(value, ctx, f) {
       if (value.length >= 3 && isDeviceKey(ctx.key)) return true;
       if (f.digits === 0 && !f.has(F_COLON | F_DASH)) return false;
-      // A keyword, a MAC (`:`/`-`/`.` separators) or an IMEI (15 digits).
-      return f.hasWordStart(KEYWORD_STARTS) || f.has(F_DOT_OR_COLON | F_DASH) || f.digits >= 15;
+      // A keyword, a MAC (five `:` or five `-`, or two `.`) or an IMEI (15 digits).
+      return f.hasWordStart(KEYWORD_STARTS) || mayHoldBareId(f);
     },
     find(value, ctx, f) {
       const keyed = isDeviceKey(ctx.key);
@@ -174,8 +183,8 @@ export const deviceDetector: DetectorFactory = () => {
         if (whole !== null) return [whole];
       }
       const bare: Span[] = [];
-      // MACs need `:`, `-` or `.`; IMEIs 15 digits (with features from the engine).
-      bareRe.lastIndex = f === undefined || f.has(F_DOT_OR_COLON | F_DASH) || f.digits >= 15 ? 0 : value.length;
+      // MACs need five `:` or `-`, or two `.`; IMEIs 15 digits (with features from the engine).
+      bareRe.lastIndex = f === undefined || mayHoldBareId(f) ? 0 : value.length;
       let m: RegExpExecArray | null;
       while ((m = bareRe.exec(value)) !== null) {
         const text = m[0];

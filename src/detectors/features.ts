@@ -105,6 +105,12 @@ export class StringFeatures {
   dashChain = 0;
   /** Longest run of ASCII letters and digits. */
   alnumRun = 0;
+  /** `:` in the string (a MAC address has five, an IPv6 address two or more). */
+  colons = 0;
+  /** `-` in the string (a dashed MAC address has five). */
+  dashes = 0;
+  /** `.` in the string (an IPv4 address has three, a dotted MAC two). */
+  dots = 0;
   /**
    * Words as the name detector's tokenizer cuts ASCII text: runs of letters, with `'` and `-`
    * between two letters joining them (`O'Brien`, `Anne-Marie`). A lower bound when the string
@@ -160,6 +166,9 @@ export function measure(value: string, out: StringFeatures): StringFeatures {
   let maxB64 = 0;
   let alnum = 0;
   let maxAlnum = 0;
+  let colons = 0;
+  let dashes = 0;
+  let dots = 0;
   let letters = 0;
   let words = 0;
   let wordStarts = 0;
@@ -248,7 +257,10 @@ export function measure(value: string, out: StringFeatures): StringFeatures {
     if (c === 43 || c === 61 || c === 95 || c === 45 || c === 47) {
       // + = _ - /
       b64++;
-      if (c === 45) flags |= F_DASH;
+      if (c === 45) {
+        flags |= F_DASH;
+        dashes++;
+      }
       else if (c === 61) flags |= F_EQUALS;
       else if (c === 47) flags |= F_SLASH;
       continue;
@@ -269,10 +281,12 @@ export function measure(value: string, out: StringFeatures): StringFeatures {
         if (value.charCodeAt(i + 1) === 52 && value.charCodeAt(i + 2) === 48) flags |= F_AT;
         break;
       case 58: // :
+        colons++;
         flags |= F_COLON | F_DOT_OR_COLON;
         if (value.charCodeAt(i + 1) === 47 && value.charCodeAt(i + 2) === 47) flags |= F_SCHEME;
         break;
       case 46: { // .
+        dots++;
         flags |= F_DOT_OR_COLON;
         const next = value.charCodeAt(i + 1);
         if (next >= 48 && next <= 57) flags |= F_DOT_DIGIT;
@@ -299,6 +313,9 @@ export function measure(value: string, out: StringFeatures): StringFeatures {
   if (alnum > maxAlnum) maxAlnum = alnum;
   out.flags = flags;
   out.dashChain = maxDchain;
+  out.colons = colons;
+  out.dashes = dashes;
+  out.dots = dots;
   out.alnumRun = maxAlnum;
   out.asciiWords = words;
   out.wordStarts = wordStarts;

@@ -9,7 +9,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { DetectContext, DetectorFactory, Span } from './types';
-import { F_COLON, F_DOT_DIGIT } from './features';
+import { F_DOT_DIGIT } from './features';
 
 // Zero-padded octets (`192.168.001.010`) appear in logs and are still addresses.
 const OCTET = '(?:25[0-5]|2[0-4]\\d|[01]?\\d?\\d)';
@@ -133,8 +133,8 @@ export const ipDetector: DetectorFactory = () => ({
     return mayHoldAddress(value);
   },
   gate: function ipGate(_value, _ctx, f) {
-    // IPv4 has `.` then a digit; IPv6 colons.
-    return f.digits > 0 && f.has(F_DOT_DIGIT | F_COLON);
+    // IPv4 has three `.` (one before a digit); IPv6 two or more `:`.
+    return f.digits > 0 && (f.colons >= 2 || (f.dots >= 3 && f.has(F_DOT_DIGIT)));
   },
   find: function findIp(value, ctx) {
     return findIpAddresses(value, ctx);

@@ -121,7 +121,17 @@ export function digitsOf(text: string): string {
 
 /** Merges span lists into one ascending, non-overlapping list; at a shared start the longer span wins. */
 export function mergeSpans(...lists: Span[][]): Span[] {
-  const all = lists.length === 1 ? lists[0]! : lists.flat();
+  // Most calls merge empty lists, or one list with the rest empty: no `flat()` copy for those.
+  let all: Span[] | undefined;
+  let nonEmpty = 0;
+  for (let i = 0; i < lists.length; i++) {
+    if (lists[i]!.length > 0) {
+      nonEmpty++;
+      all = lists[i];
+    }
+  }
+  if (all === undefined) return [];
+  if (nonEmpty > 1) all = lists.flat();
   if (all.length < 2) return all;
   all.sort((a, b) => a.start - b.start || b.end - a.end);
   const merged: Span[] = [];

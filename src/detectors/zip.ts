@@ -8,6 +8,7 @@
  * sparsely populated three-digit areas HHS lists.
  */
 import type { DetectContext, DetectorFactory, Span } from './types';
+import { memoizeByKey } from './util';
 import { F_ASCII_UPPER, F_ZIP4, wordStartSet, type StringFeatures } from './features';
 
 // 2000 Census three-digit ZIP areas with 20,000 people or fewer (HHS de-identification guidance).
@@ -74,12 +75,12 @@ const DIGITS_ONLY_RE = /^\d{3,9}$/;
 const MAX_KEYED_POSTCODE_LENGTH = 12;
 
 /** True when `key` (normalised) names a postal code: `zip`, `postal_code`, `billing_zip`, ... */
-export function isZipKey(key: string): boolean {
+export const isZipKey: (key: string) => boolean = memoizeByKey(function isZipKey(key: string): boolean {
   if (key.length === 0) return false;
   if (ZIP_KEYS.has(key)) return true;
   for (const suffix of ZIP_KEY_SUFFIXES) if (key.endsWith(suffix)) return true;
   return false;
-}
+});
 
 /**
  * The three-digit ZIP area Safe Harbor allows to keep, `000` for restricted areas, `undefined`

@@ -317,8 +317,7 @@ class WalkRun implements Recorder {
     if (value === null || value === undefined) return value;
     switch (typeof value) {
       case 'string':
-        if (value.length > this.plan.maxStringLength) throw new ScrubError(`a string is longer than ${this.plan.maxStringLength} characters`);
-        return rule ? this.applyField(rule, value, info) : this.scanLeaf(value, info, extra);
+        return this.visitString(value, info, rule, extra);
       case 'number':
         return rule ? this.applyFieldNumber(rule, value) : value;
       case 'boolean':
@@ -346,6 +345,11 @@ class WalkRun implements Recorder {
     return this.visitObject(value as Record<string, unknown>, states, rule, extra, depth);
   }
 
+  private visitString(value: string, info: KeyInfo, rule: CompiledRule | undefined, extra: readonly DetectorBinding[] | undefined): Visited {
+    if (value.length > this.plan.maxStringLength) throw new ScrubError(`a string is longer than ${this.plan.maxStringLength} characters`);
+    return rule ? this.applyField(rule, value, info) : this.scanLeaf(value, info, extra);
+  }
+
   private visitArray(array: unknown[], info: KeyInfo, states: readonly number[], rule: CompiledRule | undefined, extra: readonly DetectorBinding[] | undefined, depth: number): unknown[] {
     let write = 0;
     for (let i = 0; i < array.length; i++) {
@@ -354,7 +358,7 @@ class WalkRun implements Recorder {
       this.path.pop();
       if (result !== REMOVE) array[write++] = result;
     }
-    array.length = write;
+    if (write !== array.length) array.length = write;
     return array;
   }
 
@@ -396,7 +400,10 @@ class WalkRun implements Recorder {
         continue;
       }
       const before = object[key];
-      const after = this.visit(before, info, childStates, rule, childExtra, depth + 1);
+      // Strings (most values) without the detour through `visit`: the same checks, in the same order.
+      const after = typeof before === 'string' && depth < plan.maxDepth
+        ? this.visitString(before, info, rule, childExtra)
+        : this.visit(before, info, childStates, rule, childExtra, depth + 1);
       if (info.rename === undefined) {
         if (after === REMOVE) delete object[key];
         else if (after !== before) object[key] = after;

@@ -17,19 +17,25 @@ import type { Pseudonymizer } from './types';
 
 /**
  * Random bytes drawn 4 KB at a time: one randomBytes(16) call per new identifier cost ~2.6 µs,
- * a slice of a pool ~0.1 µs. Same CSPRNG; each slice is used once (a refill is a new buffer).
+ * a slice of a pool ~0.1 µs. Same CSPRNG; each 16 bytes are used once (a refill is a new buffer).
  */
 const POOL_BYTES = 4096;
 let pool = Buffer.alloc(0);
 let poolOffset = 0;
+/**
+ * The 16 bytes handed to `shapedSurrogate`, copied out of the pool: `pool.subarray()` allocates
+ * a Buffer object per token (~0.35 µs, more than the copy). shapedSurrogate reads the bytes and
+ * keeps none of them, so one scratch buffer serves every token.
+ */
+const scratch = Buffer.alloc(16);
 function randomSixteen(): Buffer {
   if (poolOffset + 16 > pool.length) {
     pool = randomBytes(POOL_BYTES);
     poolOffset = 0;
   }
-  const bytes = pool.subarray(poolOffset, poolOffset + 16);
+  for (let i = 0; i < 16; i++) scratch[i] = pool[poolOffset + i]!;
   poolOffset += 16;
-  return bytes;
+  return scratch;
 }
 
 /** `tok_` + 120 random bits, or a random UUID for a UUID (see shape.ts). */
@@ -38,7 +44,14 @@ function newToken(value: string): string {
 }
 
 export class TokenVault implements Pseudonymizer {
-  private readonly tokens = new Map<string, string>();
+  /**
+   * Tokens by namespace, then identifier. One map per namespace rather than one keyed by
+   * `namespace + NUL + value`: the concatenated key was a new string per call, flattened and
+   * hashed each time (~0.25 µs a lookup, ~0.45 µs an insert, against ~0.05 µs for the value
+   * itself, whose hash V8 keeps once computed). Namespaces are few (one per rule).
+   */
+  private readonly tokens = new Map<string, Map<string, string>>();
+  private count = 0;
   /** Every token issued (by this process or read from the file), for isIssued. */
   private readonly issued = new Set<string>();
   private readonly file: string | undefined;
@@ -70,22 +83,37 @@ export class TokenVault implements Pseudonymizer {
   }
 
   get size(): number {
-    return this.tokens.size;
+    return this.count;
+  }
+
+  /** The identifier → token map of `namespace`, created on first use. */
+  private namespaceMap(namespace: string): Map<string, string> {
+    let map = this.tokens.get(namespace);
+    if (map === undefined) this.tokens.set(namespace, (map = new Map()));
+    return map;
+  }
+
+  /** Records a token unless the identifier has one already (the first one wins). */
+  private remember(namespace: string, value: string, token: string): void {
+    const map = this.namespaceMap(namespace);
+    if (map.has(value)) return;
+    map.set(value, token);
+    this.issued.add(token);
+    this.count++;
   }
 
   pseudonym(namespace: string, value: string): string {
-    const key = namespace + '\u0000' + value;
-    const known = this.tokens.get(key);
+    const map = this.tokens.get(namespace);
+    const known = map?.get(value);
     if (known !== undefined) return known;
     if (this.file === undefined) {
       const token = newToken(value);
-      this.tokens.set(key, token);
-      this.issued.add(token);
+      this.remember(namespace, value, token);
       return token;
     }
     // Another process may have issued a token for this identifier since our last read.
     this.catchUp();
-    const raced = this.tokens.get(key);
+    const raced = this.tokens.get(namespace)?.get(value);
     if (raced !== undefined) return raced;
     try {
       fs.writeSync(this.appendFd, JSON.stringify([namespace, value, newToken(value)]) + '\n');
@@ -93,7 +121,7 @@ export class TokenVault implements Pseudonymizer {
       throw new VaultError(`cannot write token vault ${this.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
     }
     this.catchUp();
-    const token = this.tokens.get(key);
+    const token = this.tokens.get(namespace)?.get(value);
     if (token === undefined) throw new VaultError(`token vault ${this.file} lost a write`);
     return token;
   }
@@ -118,11 +146,7 @@ export class TokenVault implements Pseudonymizer {
         continue; // a torn line from a crashed writer holds no token anyone was given
       }
       if (!Array.isArray(entry) || entry.length !== 3 || !entry.every((x) => typeof x === 'string')) continue;
-      const key = entry[0] + '\u0000' + entry[1];
-      if (!this.tokens.has(key)) {
-        this.tokens.set(key, entry[2] as string);
-        this.issued.add(entry[2] as string);
-      }
+      this.remember(entry[0] as string, entry[1] as string, entry[2] as string);
     }
   }
 

@@ -99,6 +99,12 @@ describe('string features', () => {
     expect(featuresOf('12 -  34').phoneChain).toBe(2);
   });
 
+  it('counts colons, dashes and dots', () => {
+    const f = featuresOf('00:1A:2B:3C:4D:5E at 10.0.0.1 on 2024-01-05');
+    expect([f.colons, f.dashes, f.dots]).toEqual([5, 2, 3]);
+    expect([featuresOf('').colons, featuresOf('a-b').dashes, featuresOf('…').dots]).toEqual([0, 1, 0]);
+  });
+
   it('sets its flags', () => {
     expect(featuresOf('jane%40example.com').has(F_AT)).toBe(true);
     expect(featuresOf('https://x').has(F_SCHEME)).toBe(true);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { phoneDetector } from '../../src/detectors/phone';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { NANP_INTERNATIONAL, nanpShapedNationalNumber, phoneDetector } from '../../src/detectors/phone';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/detectors/types';
 
 const usOnly = phoneDetector(DEFAULT_DETECTOR_OPTIONS);
@@ -202,6 +203,44 @@ describe('phone detector', () => {
         expect(found(`{"ts":"${millis}"}`)).toEqual([]);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('decides NANP-shaped numbers without libphonenumber exactly as libphonenumber does', () => {
+    // A sample of the full check (every area code, nine formats, with and without the trunk
+    // prefix, all 25 NANP regions): where the shortcut answers, libphonenumber agrees.
+    const formats = [
+      (a: string, e: string, l: string) => `${a}${e}${l}`, (a: string, e: string, l: string) => `(${a}) ${e}-${l}`,
+      (a: string, e: string, l: string) => `(${a})${e}-${l}`, (a: string, e: string, l: string) => `${a}-${e}-${l}`,
+      (a: string, e: string, l: string) => `${a}.${e}.${l}`, (a: string, e: string, l: string) => `${a} ${e} ${l}`,
+      (a: string, e: string, l: string) => `${a}/${e}-${l}`, (a: string, e: string, l: string) => `${a} / ${e} . ${l}`,
+    ];
+    const digit3 = fc.integer({ min: 0, max: 999 }).map((n) => String(n).padStart(3, '0'));
+    fc.assert(
+      fc.property(
+        fc.constantFrom<CountryCode>('US', 'CA', 'PR', 'JM'), fc.constantFrom('', '1', '1 ', '1-', '1.'),
+        fc.constantFrom(...formats), digit3, digit3, fc.integer({ min: 0, max: 9999 }),
+        (region, prefix, format, area, exchange, line) => {
+          const body = prefix + format(area, exchange, String(line).padStart(4, '0'));
+          const national = nanpShapedNationalNumber(body.replace(/\D/g, ''));
+          if (national === undefined) return; // a leading 011: libphonenumber decides
+          const parsed = parsePhoneNumberFromString(body, region);
+          expect([parsed?.isPossible(), parsed?.nationalNumber]).toEqual([true, national]);
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+    // `+1` then a NANP-shaped number: possible, whatever the area code.
+    fc.assert(
+      fc.property(
+        fc.constantFrom('', ' ', '-', '.'), fc.constantFrom(...formats), digit3, digit3, fc.integer({ min: 0, max: 9999 }),
+        (separator, format, area, exchange, line) => {
+          const text = `+1${separator}${format(area, exchange, String(line).padStart(4, '0'))}`;
+          if (!NANP_INTERNATIONAL.test(text)) return;
+          expect(parsePhoneNumberFromString(text)?.isPossible()).toBe(true);
+        },
+      ),
+      { numRuns: 2_000 },
     );
   });
 

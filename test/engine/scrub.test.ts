@@ -132,6 +132,20 @@ describe('scrubEvent (engine mechanics)', () => {
     expect(() => scrubEvent(plan, deep)).toThrow(/deeper than 64 levels/);
   });
 
+  it('applies the depth and length limits to strings as to any value (the walk takes a shortcut for strings)', () => {
+    const nest = (levels: number, leaf: unknown): unknown => {
+      let node = leaf;
+      for (let i = 0; i < levels; i++) node = { d: node };
+      return node;
+    };
+    expect(JSON.stringify(scrubEvent(plan, nest(64, 'a@b.co')))).toContain('[EMAIL]');
+    expect(() => scrubEvent(plan, nest(65, 'a@b.co'))).toThrow(/deeper than 64 levels/);
+    expect(() => scrubEvent(plan, nest(65, 5))).toThrow(/deeper than 64 levels/);
+    const long = 'x'.repeat(262_145);
+    expect(() => scrubEvent(plan, { a: long })).toThrow(/longer than 262144 characters/);
+    expect(() => scrubEvent(plan, { a: [long] })).toThrow(/longer than 262144 characters/);
+  });
+
   it('refuses values that are not plain JSON rather than passing them through', () => {
     expect(() => scrubEvent(plan, { dob: new Date(0) })).toThrow(ScrubError);
     expect(() => scrubEvent(plan, { n: BigInt(1) })).toThrow(ScrubError);

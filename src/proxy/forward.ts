@@ -8,18 +8,19 @@
 import type * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { createProxyMiddleware, responseInterceptor, type RequestHandler } from 'http-proxy-middleware';
-import type { OutgoingRequest } from '../formats/types';
+import type { ResponseRewriter } from '../formats/types';
 import { isForwardedHeader, sendJson } from './http';
 import { upstreamAgents as agents } from './upstream';
 
-/** Set by the proxy on each request before forwarding: what exactly to send. */
+/** Set by the proxy before forwarding: how to rewrite the answer, for formats that must. */
 export interface ForwardingRequest extends http.IncomingMessage {
-  phiOutgoing?: OutgoingRequest;
+  phiRewrite?: ResponseRewriter;
 }
 
 /**
- * A forwarder for one upstream. With `rewriting`, the response is buffered and passed through the
- * request's `phiOutgoing.rewriteResponse` (formats that must adjust what the SDK reads).
+ * A passthrough forwarder for one upstream: no body goes up (the client's was read and the
+ * asset and config paths take none). With `rewriting`, the response is buffered and passed
+ * through the request's `phiRewrite`.
  */
 export function createForwarder(target: string, rewriting = false, timeoutMs = 30_000): RequestHandler<ForwardingRequest, http.ServerResponse> {
   const agent = target.startsWith('https:') ? agents.https : agents.http;
@@ -33,29 +34,15 @@ export function createForwarder(target: string, rewriting = false, timeoutMs = 3
     timeout: timeoutMs,
     logger: undefined,
     on: {
-      proxyReq(proxyReq, req) {
+      proxyReq(proxyReq) {
         for (const name of proxyReq.getHeaderNames()) if (!isForwardedHeader(name)) proxyReq.removeHeader(name);
-        const outgoing = req.phiOutgoing;
-        if (outgoing === undefined) return;
-        for (const [name, value] of Object.entries(outgoing.headers)) {
-          if (value === undefined) proxyReq.removeHeader(name);
-          else proxyReq.setHeader(name, value);
-        }
-        if (outgoing.body !== undefined) {
-          proxyReq.removeHeader('transfer-encoding');
-          proxyReq.setHeader('content-length', outgoing.body.length);
-          proxyReq.write(outgoing.body);
-        } else {
-          proxyReq.removeHeader('content-length');
-          proxyReq.removeHeader('content-type');
-          proxyReq.removeHeader('content-encoding');
-        }
+        for (const name of ['content-length', 'content-type', 'content-encoding', 'transfer-encoding']) proxyReq.removeHeader(name);
       },
       proxyRes: (proxyRes, req, res) => {
         // The proxy answers CORS itself; the vendor's view of origins does not apply here.
         for (const name of Object.keys(proxyRes.headers)) if (name.startsWith('access-control-')) delete proxyRes.headers[name];
         if (!rewriting) return;
-        const rewrite = req.phiOutgoing?.rewriteResponse;
+        const rewrite = req.phiRewrite;
         void responseInterceptor(async (body, upstreamRes) =>
           rewrite ? rewrite(body, { status: upstreamRes.statusCode ?? 200, contentType: String(upstreamRes.headers['content-type'] ?? '') }) : body,
         )(proxyRes, req, res);

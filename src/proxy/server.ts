@@ -344,7 +344,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
           return;
         case 'passthrough':
           entry.path = matched.rest;
-          forwarding.phiOutgoing = { path: handling.path, body: undefined, headers: {}, rewriteResponse: handling.rewriteResponse };
+          forwarding.phiRewrite = handling.rewriteResponse;
           req.url = handling.path;
           timeUpstream(runtime.metrics, 'passthrough', res);
           await forwarderFor(runtime.assetsUpstream, handling.rewriteResponse !== undefined)(forwarding, res);

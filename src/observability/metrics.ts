@@ -208,18 +208,20 @@ export class ProxyMetrics {
     return () => this.attached.delete(a);
   }
 
-  /** A running spool's depth, reported until `detach`; and the counters its events feed. */
-  attachSpool(stats: () => SpoolGaugeStats): { detach: () => void; observer: SpoolCounters } {
-    this.spools.add(stats);
+  /** The counters a spool's events feed (its observer). */
+  spoolCounters(): SpoolCounters {
     return {
-      detach: () => this.spools.delete(stats),
-      observer: {
-        spooled: (route) => this.spooled.labels(route).inc(),
-        delivered: (route) => this.spoolDelivered.labels(route).inc(),
-        retried: (route) => this.upstreamRetries.labels(route).inc(),
-        givenUp: (route, reason) => this.spoolGivenUp.labels(route, reason).inc(),
-      },
+      spooled: (route) => this.spooled.labels(route).inc(),
+      delivered: (route) => this.spoolDelivered.labels(route).inc(),
+      retried: (route) => this.upstreamRetries.labels(route).inc(),
+      givenUp: (route, reason) => this.spoolGivenUp.labels(route, reason).inc(),
     };
+  }
+
+  /** A running spool's depth, reported by the gauges until the returned detach is called. */
+  attachSpool(stats: () => SpoolGaugeStats): () => void {
+    this.spools.add(stats);
+    return () => this.spools.delete(stats);
   }
 
   route(route: string, format: string): RouteMetrics {

@@ -29,7 +29,7 @@ import { applyCors, readBody, sendJson } from './http';
 import { firedRules, scrubBatch, type BatchObserver } from './pipeline';
 import { pathHoldsIdentifier } from './path-guard';
 import { startSink, type Sink } from './sink';
-import { classifyStatus, resolveSpoolSettings, retryAfterMs, Spool, type Deliver } from './spool';
+import { attemptDelivery, resolveSpoolSettings, Spool, type Deliver } from './spool';
 import { relayAnswer, sendUpstream, upstreamRequest } from './upstream';
 import { envOverrides, loadTls, resolveSettings, routeFor, type Overrides, type ProxySettings, type RouteSettings } from './settings';
 
@@ -216,22 +216,12 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
   // The durable spool: delivered to each route's current upstream (a reload may not change it).
   const spoolSettings = resolveSpoolSettings(config, env);
   const deliverSpooled: Deliver = async (label, request) => {
-    const route = routes.find((r) => r.label === label && r.settings.upstream !== undefined) ?? routes.find((r) => r.label === label);
+    const route = routes.find((r) => r.label === label);
     if (route === undefined) return { verdict: 'retry', reason: 'route no longer configured', retryAfterMs: spoolSettings!.retryMaxMs };
-    try {
-      const answer = await sendUpstream(route.upstream, request, spoolSettings!.forwardTimeoutMs);
-      const verdict = classifyStatus(answer.status);
-      if (verdict === 'delivered') return { verdict };
-      if (verdict === 'rejected') return { verdict, reason: `status ${answer.status}` };
-      return { verdict, reason: `status ${answer.status}`, retryAfterMs: retryAfterMs(answer.headers['retry-after']) };
-    } catch (err) {
-      return { verdict: 'retry', reason: (err as NodeJS.ErrnoException).code ?? 'connection error' };
-    }
+    return (await attemptDelivery(route.upstream, request, spoolSettings!.forwardTimeoutMs)).outcome;
   };
-  let spoolStats: (() => ReturnType<Spool['stats']>) | undefined;
-  const spoolMetrics = spoolSettings && metrics?.attachSpool(() => spoolStats?.() ?? { requests: 0, bytes: 0, oldestAgeSeconds: 0, full: false });
-  const spool = spoolSettings && (await Spool.open(spoolSettings, deliverSpooled, logger, spoolMetrics?.observer));
-  spoolStats = spool && (() => spool.stats());
+  const spool = spoolSettings && (await Spool.open(spoolSettings, deliverSpooled, logger, metrics?.spoolCounters()));
+  const detachSpoolMetrics = spool && metrics?.attachSpool(() => spool.stats());
 
   let reloadStatus: { ok: boolean; at: string; reloads: number; ruleset: string; errors?: string[] } = {
     ok: true, at: new Date().toISOString(), reloads: 0, ruleset,
@@ -616,7 +606,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
         ),
       );
       await spool?.close();
-      spoolMetrics?.detach();
+      detachSpoolMetrics?.();
       await Promise.all([...sinks.values()].map((s) => s.close()));
       audit?.close();
       detachMetrics?.();
@@ -660,19 +650,14 @@ async function forwardDurably(
   const request = upstreamRequest(req.method ?? 'POST', req.headers, outgoing);
   let reason = 'backlog';
   if (!spool.pending(runtime.label)) {
-    try {
-      const answer = await sendUpstream(runtime.upstream, request, spool.settings.forwardTimeoutMs);
-      if (classifyStatus(answer.status) !== 'retry') {
-        entry.delivery = 'live';
-        relayAnswer(res, answer, outgoing.rewriteResponse);
-        return;
-      }
-      reason = `status ${answer.status}`;
-      spool.noteLiveFailure(runtime.label, reason, retryAfterMs(answer.headers['retry-after']));
-    } catch (err) {
-      reason = (err as NodeJS.ErrnoException).code ?? 'connection error';
-      spool.noteLiveFailure(runtime.label, reason, undefined);
+    const { outcome, answer } = await attemptDelivery(runtime.upstream, request, spool.settings.forwardTimeoutMs);
+    if (outcome.verdict !== 'retry') {
+      entry.delivery = 'live';
+      relayAnswer(res, answer!, outgoing.rewriteResponse);
+      return;
     }
+    reason = outcome.reason;
+    spool.noteLiveFailure(runtime.label, reason, outcome.retryAfterMs);
   }
   let result;
   try {

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load';
 import { ConfigError } from '../errors';
-import type { UpstreamRequest } from './upstream';
+import { sendUpstream, type UpstreamAnswer, type UpstreamRequest } from './upstream';
 
 export interface SpoolSettings {
   /** The spool root, shared by the slots of one proxy. */
@@ -506,6 +506,26 @@ export function retryAfterMs(value: string | string[] | undefined, now = Date.no
   if (/^\s*\d+\s*$/.test(text)) return Number(text) * 1000;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * One attempt to hand a request to the upstream, live or from the spool: its outcome, and the
+ * upstream's answer when there was one (to relay to the SDK on a live attempt).
+ */
+export async function attemptDelivery(target: string, request: UpstreamRequest, timeoutMs: number): Promise<{ outcome: DeliveryOutcome; answer?: UpstreamAnswer }> {
+  let answer: UpstreamAnswer;
+  try {
+    answer = await sendUpstream(target, request, timeoutMs);
+  } catch (err) {
+    return { outcome: { verdict: 'retry', reason: (err as NodeJS.ErrnoException).code ?? 'connection error' } };
+  }
+  const verdict = classifyStatus(answer.status);
+  const reason = `status ${answer.status}`;
+  const outcome: DeliveryOutcome =
+    verdict === 'delivered' ? { verdict }
+    : verdict === 'rejected' ? { verdict, reason }
+    : { verdict, reason, retryAfterMs: retryAfterMs(answer.headers['retry-after']) };
+  return { outcome, answer };
 }
 
 /** How an upstream status is handled: 2xx/3xx delivered, 408/429/5xx retried, other 4xx refused for good. */

@@ -21,13 +21,22 @@ const CONTEXT = Object.freeze({ key: '' });
 /** Paths made only of letters, dots, dashes and slashes (most of them) cannot hold those shapes. */
 const NO_DIGIT_OR_AT = /^[^0-9@]*$/;
 
+/** Verdicts for paths seen before: SDKs use a handful (`/i/v0/e/`), so most requests pay one lookup. */
+const verdicts = new Map<string, boolean>();
+const MAX_VERDICTS = 1_000;
+
 /** True when a path segment holds something one of the strict-shape detectors finds. */
 export function pathHoldsIdentifier(path: string): boolean {
   if (NO_DIGIT_OR_AT.test(path)) return false;
+  const known = verdicts.get(path);
+  if (known !== undefined) return known;
   // Segments are scanned as words of one string, so a value split by `/` is not glued to its neighbours.
   const text = path.replace(/\//g, ' ');
-  for (const detector of DETECTORS) {
-    if (detector.prefilter(text, CONTEXT) && detector.find(text, CONTEXT).length > 0) return true;
+  const holds = DETECTORS.some((detector) => detector.prefilter(text, CONTEXT) && detector.find(text, CONTEXT).length > 0);
+  // Only clean paths are remembered: a path holding an identifier must not sit in memory.
+  if (!holds) {
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+    verdicts.set(path, false);
   }
-  return false;
+  return holds;
 }

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { compileRules, type CompileOptions } from '../src/engine/compile';
@@ -27,4 +28,13 @@ export function planFromRules(rulesYaml: string, configYaml = '', options: Compi
 /** The default Safe Harbor pack with an in-memory vault. */
 export function defaultPlan(): Plan {
   return compileRules(undefined, { pseudonymizer: new TokenVault() });
+}
+
+/** A loopback port nothing listens on right now (to start something there, or to stand for a dead upstream). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

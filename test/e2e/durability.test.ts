@@ -14,7 +14,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { PostHog } from 'posthog-node';
-import { tempDir } from '../helpers';
+import { freePort, tempDir } from '../helpers';
 import { startRecordingUpstream, type RecordingUpstream } from './recording-upstream';
 
 jest.setTimeout(120_000);
@@ -22,13 +22,6 @@ jest.setTimeout(120_000);
 const BIN = path.resolve(__dirname, '../../bin/phi-proxy.js');
 const EMAIL = 'jane.doe@example.com';
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;

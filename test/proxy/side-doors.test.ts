@@ -14,7 +14,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -22,7 +21,7 @@ import * as zlib from 'node:zlib';
 import LZString from 'lz-string';
 import { Registry } from 'prom-client';
 import { startProxy, type RunningProxy } from '../../src/proxy/server';
-import { tempDir } from '../helpers';
+import { freePort, tempDir } from '../helpers';
 
 jest.setTimeout(30_000);
 
@@ -170,13 +169,6 @@ function leaksUnderDir(dir: string, planted: readonly string[] = PLANTED): strin
 interface Recorded { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }
 
 /** A vendor stand-in: records every request, answers 200 `{"status":1}` (never echoing anything). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function startRecorder(): Promise<{ url: string; requests: Recorded[]; close(): Promise<void> }> {
   const requests: Recorded[] = [];
@@ -464,7 +456,7 @@ describe('no side doors: nothing the proxy writes or answers holds a value it sc
       // so its requests stay spooled on disk and are searched like every other file.
       'spool: { dir: spool, retry_initial_ms: 60000 }',
       'routes:',
-      `  - { prefix: /down, upstream: http://127.0.0.1:${await closedPort()}, format: posthog }`,
+      `  - { prefix: /down, upstream: http://127.0.0.1:${await freePort()}, format: posthog }`,
       ...CASES.map((c) => `  - { prefix: ${c.prefix}, upstream: ${recorders.get(c.format)!.url}, format: ${c.format} }`),
       '',
     ].join('\n'));

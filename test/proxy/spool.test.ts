@@ -5,14 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { ConfigError } from '../../src/errors';
 import { startProxy, type RunningProxy } from '../../src/proxy/server';
 import { startRecordingUpstream, type Override, type RecordingUpstream } from '../e2e/recording-upstream';
-import { tempDir } from '../helpers';
+import { freePort, tempDir } from '../helpers';
 
 jest.setTimeout(30_000);
 
@@ -45,13 +44,6 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A PostHog /batch/ body of one event per name, each carrying PHI the rules must remove. */
 function batch(...names: string[]): { api_key: string; batch: Record<string, unknown>[] } {

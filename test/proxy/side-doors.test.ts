@@ -22,6 +22,7 @@ import LZString from 'lz-string';
 import { Registry } from 'prom-client';
 import { startProxy, type RunningProxy } from '../../src/proxy/server';
 import { freePort, tempDir } from '../helpers';
+import { forms, views } from '../soak/lib/search';
 
 jest.setTimeout(30_000);
 
@@ -64,56 +65,8 @@ const PROPS = {
 // ---------------------------------------------------------------------------------------------
 // Searching: every view of a text in which a planted value could hide
 
-const gunzipIfGzip = (bytes: Buffer): Buffer => {
-  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  try {
-    return zlib.gunzipSync(bytes);
-  } catch {
-    return bytes; // truncated on purpose (the broken requests): searched as it is
-  }
-};
-
-/** `%XX` runs decoded where they decode; everything else left alone. */
-function percentDecoded(text: string): string {
-  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
-    try {
-      return decodeURIComponent(run);
-    } catch {
-      return run;
-    }
-  });
-}
-
-/** Mostly readable text (base64 of garbage decodes to control characters and U+FFFD). */
-function readable(text: string): boolean {
-  if (text.length === 0) return false;
-  const bad = text.match(/[\u0000-\u0008\u000e-\u001f\ufffd]/g)?.length ?? 0;
-  return bad / text.length < 0.05;
-}
-
-/**
- * The text, percent-decoded (with and without `+` as space), JSON `\uXXXX` escapes undone, and
- * every base64 / base64url run decoded (gunzipped if it is gzip), recursively: mixpanel `data=`,
- * posthog `?data=`, snowplow `cx`, rudderstack's `AnonymousId` header are all base64.
- */
-function views(input: Buffer | string, depth = 0): string[] {
-  const text = typeof input === 'string' ? input : gunzipIfGzip(input).toString('utf8');
-  const out = new Set<string>([text, percentDecoded(text), percentDecoded(text.replace(/\+/g, ' ')), text.replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)))]);
-  if (depth < 3) {
-    for (const source of [...out]) {
-      for (const token of source.match(/[A-Za-z0-9+/_-]{12,}={0,2}/g) ?? []) {
-        const decoded = gunzipIfGzip(Buffer.from(token.replace(/-/g, '+').replace(/_/g, '/'), 'base64')).toString('utf8');
-        if (readable(decoded)) for (const v of views(decoded, depth + 1)) out.add(v);
-      }
-    }
-  }
-  return [...out];
-}
-
-/** The wire forms of a value: as is, percent-encoded, form-encoded, JSON-escaped (compared lower-cased). */
-function forms(value: string): string[] {
-  return [...new Set([value, encodeURIComponent(value), new URLSearchParams({ x: value }).toString().slice(2), JSON.stringify(value).slice(1, -1)].map((f) => f.toLowerCase()))];
-}
+// The views of a text in which a planted value could hide, and a value's wire forms, are the
+// soak's (test/soak/lib/search.js): one implementation for both searches.
 
 /**
  * The planted values that occur in a text, each with a little context. A digits-only value (the

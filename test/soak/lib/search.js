@@ -1,8 +1,8 @@
 'use strict';
 /**
  * Leak search for the soak: the planted values, and every view of a text in which one could
- * hide. Ported from test/proxy/side-doors.test.ts (views, forms, occurrences) so the soak is a
- * plain Node script; keep the two in step.
+ * hide. Plain JavaScript so the soak runs as a Node script; test/proxy/side-doors.test.ts uses
+ * the same `views` and `forms` (types in search.d.ts).
  */
 const zlib = require('node:zlib');
 
@@ -140,4 +140,4 @@ function leaksIn(label, input) {
   return occurrences(input).map((o) => `${label}: ${JSON.stringify(o.value)} in …${o.context}…`);
 }
 
-module.exports = { percentDecoded, PLANTED, PATTERNS, EMAIL, PHONE, SSN, NAME, STREET, ZIP, DOB, MRN, IP, URL_WITH_EMAIL, uniqueEmail, patientId, phiProps, views, occurrences, leaksIn };
+module.exports = { percentDecoded, forms, PLANTED, PATTERNS, EMAIL, PHONE, SSN, NAME, STREET, ZIP, DOB, MRN, IP, URL_WITH_EMAIL, uniqueEmail, patientId, phiProps, views, occurrences, leaksIn };

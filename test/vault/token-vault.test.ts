@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -80,5 +81,35 @@ describe('surrogate shapes', () => {
     expect(shapedSurrogate('550e8400-e29b-41d4-a716-446655440000', Buffer.alloc(16, 0xff))).toBe('ffffffff-ffff-4fff-bfff-ffffffffffff');
     expect(shapedSurrogate('patient-1', Buffer.alloc(16, 0))).toBe('tok_AAAAAAAAAAAAAAAAAAAA');
     expect(shapedSurrogate('3a8ff93019bdfae2', Buffer.alloc(16, 0xab))).toBe('abababababababab');
+  });
+
+  /** The first implementation (regexes and Buffer slices), kept as the oracle for the fast one. */
+  function referenceSurrogate(value: string, bytes: Buffer, prefix = 'tok_'): string {
+    if (/^[0-9a-fA-F]{16}$/.test(value)) return bytes.subarray(0, 8).toString('hex');
+    const uuid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-([0-9a-fA-F])[0-9a-fA-F]{3}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.exec(value);
+    if (uuid === null) return prefix + bytes.subarray(0, 15).toString('base64url');
+    const out = Buffer.from(bytes.subarray(0, 16));
+    const v7 = uuid[1] === '7';
+    if (v7) Buffer.from(value.replace(/-/g, '').slice(0, 12), 'hex').copy(out, 0);
+    out[6] = (out[6]! & 0x0f) | (v7 ? 0x70 : 0x40);
+    out[8] = (out[8]! & 0x3f) | 0x80;
+    const hex = out.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  it('builds exactly what the reference implementation builds, for UUIDs, near-UUIDs, hex ids and anything else', () => {
+    const hexChar = fc.constantFrom(...'0123456789abcdefABCDEF');
+    const hex = (n: number) => fc.string({ unit: hexChar, minLength: n, maxLength: n });
+    const uuid = fc.tuple(hex(8), hex(4), fc.constantFrom('1', '4', '7', '8', 'f', 'F'), hex(3), hex(4), hex(12)).map(([a, b, v, c, d, e]) => `${a}-${b}-${v}${c}-${d}-${e}`);
+    // One character changed: a wrong separator, a non-hex digit, a non-ASCII character.
+    const nearUuid = fc.tuple(uuid, fc.nat(35), fc.constantFrom('-', 'g', 'G', ' ', '\u0660', '\u00e9', '\u00b1', '0')).map(([u, i, c]) => u.slice(0, i) + c + u.slice(i + 1));
+    const value = fc.oneof(uuid, nearUuid, uuid.map((u) => u + '0'), uuid.map((u) => u.slice(1)), hex(16), hex(15), hex(17), fc.string({ maxLength: 40 }));
+    const bytes = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b));
+    fc.assert(
+      fc.property(value, bytes, fc.constantFrom(undefined, 'k1_'), (v, b, prefix) => {
+        expect(shapedSurrogate(v, b, prefix)).toBe(referenceSurrogate(v, b, prefix));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

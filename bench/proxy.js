@@ -13,9 +13,9 @@
  *   npm run bench:proxy                  (builds first)
  *   node bench/proxy.js [--seconds 10] [--connections 16] [--profile]
  *
- * --profile [--pass-through]: instead, runs phi-proxy (or the pass-through stack) under
- * `node --cpu-prof` at full load of posthog-js batches and prints the top self-time functions and
- * areas of the stack.
+ * --profile [--pass-through] [--json]: instead, runs phi-proxy (or the pass-through stack) under
+ * `node --cpu-prof` at full load of posthog-js batches (posthog-node JSON batches with --json)
+ * and prints the top self-time functions and areas of the stack.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -88,15 +88,16 @@ async function profile(kinds) {
   const upstream = await startUpstream();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phi-bench-prof-'));
   const mode = argv.includes('--pass-through') ? 'pass-through' : 'scrub';
+  const kind = argv.includes('--json') ? 'posthog-node' : 'posthog-js';
   const proxy = await startPhiProxy({ upstreamUrl: upstream.url, mode, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir], dir });
-  console.log(`profiling ${proxy.name} (node --cpu-prof) under full load of posthog-js batches for ${SECONDS} s …`);
-  await load(proxy.url, kinds['posthog-js'], { seconds: WARMUP, connections: CONNECTIONS });
-  const r = await load(proxy.url, kinds['posthog-js'], { seconds: SECONDS, connections: CONNECTIONS });
+  console.log(`profiling ${proxy.name} (node --cpu-prof) under full load of ${kind} batches for ${SECONDS} s …`);
+  await load(proxy.url, kinds[kind], { seconds: WARMUP, connections: CONNECTIONS });
+  const r = await load(proxy.url, kinds[kind], { seconds: SECONDS, connections: CONNECTIONS });
   await proxy.stop();
   await upstream.stop();
   const file = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f))[0];
   if (!file) throw new Error('no .cpuprofile written');
-  const s = summarise(file, 20);
+  const s = summarise(file, 40);
   console.log(`${fmt(r.rps)} req/s under the profiler; ${fmt(s.busyMs)} ms busy of ${fmt(s.totalMs)} ms sampled; profile: ${file}\n`);
   console.log('| area | self time | share of busy |\n|---|---|---|');
   for (const a of s.areas.slice(0, 14)) console.log(`| ${a.name} | ${fmt(a.ms)} ms | ${fmt(a.share * 100, 1)}% |`);

@@ -6,7 +6,7 @@ import type { Plan } from '../engine/plan';
 import { scrubEvent, type Finding } from '../engine/scrub';
 import { ConfigError, PhiError } from '../errors';
 import { EXIT, parse, UsageError } from './args';
-import { parseJsonLine, readLines, writeOut } from './ndjson';
+import { ChunkedOutput, parseJsonLine, readLines, writeOut } from './ndjson';
 import { measureQuality, formatQualityReport } from './quality';
 
 export interface Io {
@@ -97,10 +97,13 @@ export async function scrubCommand(argv: string[], io: Io): Promise<number> {
   if (positionals.length > 1) throw new UsageError('scrub takes at most one input file');
   const plan = compileOrReport(values.config, io, {});
   if (plan === undefined) return EXIT.invalidConfig;
-  return forEachEvent(positionals[0], format, io, async (event) => {
+  const output = new ChunkedOutput(io.stdout);
+  const code = await forEachEvent(positionals[0], format, io, async (event) => {
     const scrubbed = scrubEvent(plan, event);
-    await writeOut(io.stdout, JSON.stringify(scrubbed) + '\n');
+    await output.write(JSON.stringify(scrubbed) + '\n');
   });
+  await output.flush();
+  return code;
 }
 
 export async function checkCommand(argv: string[], io: Io): Promise<number> {

@@ -36,3 +36,24 @@ export function parseJsonLine(text: string): { ok: true; value: unknown } | { ok
 export async function writeOut(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
+
+/**
+ * Output lines gathered into chunks of about 64 KB: one stream write per event (a syscall each on
+ * a pipe or file) cost more than scrubbing a small event. Call `flush()` at the end.
+ */
+export class ChunkedOutput {
+  private pending = '';
+  constructor(private readonly out: Writable, private readonly chunkChars = 64 * 1024) {}
+
+  async write(text: string): Promise<void> {
+    this.pending += text;
+    if (this.pending.length >= this.chunkChars) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    await writeOut(this.out, text);
+  }
+}

@@ -49,6 +49,24 @@ describe('TokenVault', () => {
     vault.close();
   });
 
+  it('reads a vault file larger than its read chunk, with a character cut at the chunk boundary', () => {
+    const file = path.join(tempDir(), 'vault.jsonl');
+    // `["id","` is 7 bytes, so this line's '€' (3 bytes in UTF-8) starts at byte 65,535 and
+    // straddles the first 64 KB chunk; the line itself spans two chunks.
+    const long = 'x'.repeat(65_535 - 7) + '€ Zoë';
+    const lines = [JSON.stringify(['id', long, 'tok_long'])];
+    for (let i = 0; i < 3000; i++) lines.push(JSON.stringify(['id', `Zoë-${i}-€`, `tok_${i}`]));
+    fs.writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+    const vault = new TokenVault(file);
+    expect(vault.size).toBe(3001);
+    expect(vault.pseudonym('id', long)).toBe('tok_long');
+    expect(vault.pseudonym('id', 'Zoë-2999-€')).toBe('tok_2999');
+    // A line appended by another process after opening is found before issuing a new token.
+    fs.appendFileSync(file, JSON.stringify(['id', 'from-elsewhere', 'tok_theirs']) + '\n');
+    expect(vault.pseudonym('id', 'from-elsewhere')).toBe('tok_theirs');
+    vault.close();
+  });
+
   it('agrees on one token per identifier when several processes race on one file', async () => {
     const file = path.join(tempDir(), 'vault.jsonl');
     const script = `

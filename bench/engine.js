@@ -22,11 +22,18 @@
  * known, but none of the measured events has been seen; *cold* starts each round from a plan
  * that has scrubbed nothing (what a proxy sees right after it starts or reloads its rules).
  * `--warmup N` sets the warm-up set's size (default: --events; 0 drops the warm row).
+ *
+ * Then the whole process: `phi-proxy scrub FILE > /dev/null` on an NDJSON file of
+ * `--process-events N` events (default 20000; 0 skips it) against bench/lib/ndjson-floor.js (the
+ * same file parsed and stringified line by line, same output writes), wall time including start-up
+ * (compiling the rules, loading the dictionaries). phi-proxy runs twice per round in one fresh
+ * directory: first with an empty vault file (a one-off export: every identifier is new and
+ * appended to the vault), then again (every identifier already in the vault).
  */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const { loadPeers } = require('./peers');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -41,6 +48,7 @@ const ROUNDS = arg('--rounds', 5);
 const WARMUP = arg('--warmup', EVENTS);
 /** `--no-peers`: floor and engine only (for profiling and quick before/after checks). */
 const PEERS = !process.argv.includes('--no-peers');
+const PROCESS_EVENTS = arg('--process-events', 20000);
 
 /** The measured set is seed 777; the warm-up set another seed, so no measured event is seen before. */
 function makeSet(count = EVENTS, seed = 777) {
@@ -184,6 +192,43 @@ async function main() {
     );
   }
   console.log('\n"x floor time" = time per event relative to parse + stringify alone (target: <= 2).');
+  if (PROCESS_EVENTS > 0) wholeProcess();
+}
+
+/** Wall seconds of `node args…` run in `cwd`, stdout to /dev/null. */
+function timeProcess(args, cwd) {
+  const devNull = fs.openSync('/dev/null', 'w');
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { cwd, stdio: ['ignore', devNull, 'pipe'] });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  fs.closeSync(devNull);
+  if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${String(result.stderr).slice(0, 300)}`);
+  return seconds;
+}
+
+/** `phi-proxy scrub FILE` as a whole process against the parse + stringify process floor. */
+function wholeProcess() {
+  const file = path.join(os.tmpdir(), `phi-proxy-bench-process-${PROCESS_EVENTS}.ndjson`);
+  if (!fs.existsSync(file)) {
+    const events = makeSet(PROCESS_EVENTS, 31337).map((c) => JSON.stringify(c.event));
+    fs.writeFileSync(file, events.join('\n') + '\n');
+  }
+  const mb = fs.statSync(file).size / 1e6;
+  const times = { floor: [], fresh: [], known: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    times.floor.push(timeProcess([path.join(__dirname, 'lib', 'ndjson-floor.js'), file], os.tmpdir()));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phi-bench-scrub-'));
+    times.fresh.push(timeProcess([path.join(ROOT, 'bin', 'phi-proxy.js'), 'scrub', file], dir));
+    times.known.push(timeProcess([path.join(ROOT, 'bin', 'phi-proxy.js'), 'scrub', file], dir));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const floor = median(times.floor);
+  console.log(`\nwhole process: ${PROCESS_EVENTS} events (${mb.toFixed(1)} MB NDJSON) in, stdout to /dev/null; wall time incl. start-up, median of ${ROUNDS}`);
+  console.log(`${'process'.padEnd(52)} ${'seconds'.padStart(8)} ${'events/s'.padStart(10)} ${'x floor time'.padStart(12)}`);
+  const row = (name, seconds) => console.log(`${name.padEnd(52)} ${seconds.toFixed(2).padStart(8)} ${Math.round(PROCESS_EVENTS / seconds).toString().padStart(10)} ${(seconds / floor).toFixed(2).padStart(12)}`);
+  row('floor: node, JSON.parse + stringify per line', floor);
+  row('phi-proxy scrub, empty vault (every id new)', median(times.fresh));
+  row('phi-proxy scrub, again (every id in the vault)', median(times.known));
 }
 
 main().catch((err) => {

@@ -105,4 +105,10 @@ describe('phi-proxy CLI', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('unknown command "frobnicate"');
   });
+
+  it.each(['constructor', '__proto__', 'toString'])('treats the object built-in %s as an unknown command', async (name) => {
+    const { code, stderr } = await cli([name]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`unknown command "${name}"`);
+  });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { ipDetector, truncateIp } from '../../src/detectors/ip';
+import ipaddr from 'ipaddr.js';
+import { ipDetector, mayBeIpv6, truncateIp } from '../../src/detectors/ip';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/detectors/types';
 
 const detector = ipDetector(DEFAULT_DETECTOR_OPTIONS);
@@ -135,6 +136,26 @@ describe('ip detector', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('skips ipaddr.js only for texts it rejects (the IPv6 shape pre-check loses no address)', () => {
+    const group = fc.oneof(fc.constant(''), fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16)), fc.constantFrom('0', 'ffff', 'FFFF', 'g1', '12345'));
+    const text = fc.oneof(
+      fc.array(group, { minLength: 1, maxLength: 10 }).map((groups) => groups.join(':')),
+      fc.tuple(fc.array(group, { minLength: 1, maxLength: 8 }), v4).map(([groups, quad]) => `${groups.join(':')}:${quad}`),
+      fc.string({ unit: fc.constantFrom('0', '1', 'a', 'F', ':', '.', '%') }),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        if (!mayBeIpv6(t)) expect(ipaddr.IPv6.isValid(t)).toBe(false);
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const t of ['2001:db8::1', '::', '::1', '1:2:3:4:5:6:7:8', '::ffff:192.0.2.1', '1:2:3:4:5:6:1.2.3.4', '1::2:3:4:5:6:7']) {
+      expect(ipaddr.IPv6.isValid(t)).toBe(true);
+      expect(mayBeIpv6(t)).toBe(true);
+    }
+    expect(mayBeIpv6('A5:41:B0:FB:CA:C0')).toBe(false);
   });
 
   it('truncates every found IPv4 address to a /24 network of itself', () => {

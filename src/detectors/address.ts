@@ -160,6 +160,25 @@ function isKnownCity(folded: string): boolean {
   return US_CITIES.has(folded) || WORLD_CITIES.has(folded);
 }
 
+/** The folded first word of every known city. */
+const CITY_FIRST_WORDS: ReadonlySet<string> = new Set([...US_CITIES, ...WORLD_CITIES].map((city) => city.split(' ')[0]!));
+/** First words that foldCity rewrites (`Saint Paul` → `st. paul`, `Ft Worth` → `fort worth`). */
+const REWRITTEN_FIRST_WORDS: ReadonlySet<string> = new Set(['saint', 'st', 'ft', 'ft.', 'mt', 'mt.']);
+
+/**
+ * False when no known city starts with `word`, so no run starting with it can fold to one.
+ * Folding works character by character up to the first space (case, marks, ’) except the rewrites
+ * above and a trailing dot, so testing the word alone, with and without its dot, is enough.
+ * Most capitalised runs (`MAC`, `Example Clinic`, `Patient Summary`) stop here, before the state
+ * checks and the folds of the whole run.
+ */
+function mayStartCity(word: string): boolean {
+  let w = word.toLowerCase().replace(/’/g, "'");
+  if (NON_ASCII_RE.test(w)) w = w.normalize('NFD').replace(COMBINING_MARKS_RE, '');
+  if (CITY_FIRST_WORDS.has(w) || REWRITTEN_FIRST_WORDS.has(w)) return true;
+  return w.endsWith('.') && CITY_FIRST_WORDS.has(w.slice(0, -1));
+}
+
 /** The word that ends right before `pos` (after 1–3 spaces/tabs), lower-cased, with its start. */
 function wordBefore(value: string, pos: number): [string, number] | undefined {
   let i = pos;
@@ -197,6 +216,7 @@ export function findCities(value: string): Span[] {
       if (CITY_CUES.has(w)) { cue = true; first++; } else if (RESIDENCE_WORDS.has(w) && first === 0) { strong = true; first++; } else break;
     }
     if (!cue) strong = false;
+    if (!mayStartCity(words[first] ?? '')) continue;
     if (first === 0) {
       const before = wordBefore(value, m.index);
       if (before !== undefined && CITY_CUES.has(before[0])) {

@@ -1,4 +1,5 @@
 import { addressDetector } from '../../src/detectors/address';
+import { US_CITIES, WORLD_CITIES } from '../../src/detectors/data/cities';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/detectors/types';
 
 const detector = addressDetector(DEFAULT_DETECTOR_OPTIONS);
@@ -12,6 +13,24 @@ function found(value: string, key = ''): string[] {
 describe('address detector', () => {
   it('declares its identity', () => {
     expect(detector).toMatchObject({ id: 'address', kind: 'address', letter: 'B', marker: '[ADDRESS]' });
+  });
+
+  it('finds every known city after a residence cue, in title and upper case and with St/Ft/Mt written out or short', () => {
+    const title = (city: string) => city.replace(/(^|[ -])([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
+    const missed: string[] = [];
+    for (const city of [...US_CITIES, ...WORLD_CITIES]) {
+      // `Washington DC` is the District itself, which Safe Harbor treats like a state: its
+      // upper-case and dotted spellings read as a state after `Washington` and are left.
+      if (city.startsWith('washington d')) continue;
+      const variants = new Set([title(city), city.toUpperCase()]);
+      if (city.startsWith('st. ')) variants.add(title(city.replace(/^st\. /, 'saint ')));
+      if (city.startsWith('fort ')) variants.add(title(city.replace(/^fort /, 'ft ')));
+      if (city.startsWith('mount ')) variants.add(title(city.replace(/^mount /, 'mt. ')));
+      for (const variant of variants) {
+        if (!found(`We moved to ${variant} last year`).includes(variant)) missed.push(variant);
+      }
+    }
+    expect(missed).toEqual([]);
   });
 
   it.each([

@@ -113,8 +113,11 @@ export class TokenVault implements Pseudonymizer {
     const known = map?.get(value);
     if (known !== undefined) return known;
     if (this.file === undefined) {
+      // In memory nothing else issues tokens: store without remember()'s second lookup.
       const token = newToken(value);
-      this.remember(namespace, value, token);
+      (map ?? this.namespaceMap(namespace)).set(value, token);
+      this.issued.add(token);
+      this.count++;
       return token;
     }
     // Another process may have issued a token for this identifier since our last read.

@@ -82,6 +82,23 @@ function isPlausibleDomain(value: string, start: number, end: number): boolean {
 }
 
 /**
+ * Where the domain ends when text is glued to it after the top-level domain
+ * (`jane@example.comFollow-up`, `jane@example.com2024`): the last label is cut at its first
+ * character that is not a letter. A glued word of letters (`example.comFollow`) already reads as
+ * part of the top-level domain and is removed with the address.
+ */
+function gluedDomainEnd(value: string, domainStart: number, domainEnd: number): number | undefined {
+  // Bounded by the domain: an unbounded lastIndexOf would rescan the text before every `@`.
+  let lastDot = domainEnd - 1;
+  while (lastDot >= domainStart && value.charCodeAt(lastDot) !== 46) lastDot--;
+  if (lastDot < domainStart) return undefined;
+  let i = lastDot + 1;
+  while (i < domainEnd && isLetter(value.charCodeAt(i))) i++;
+  if (i === domainEnd || i - lastDot - 1 < 2) return undefined;
+  return isPlausibleDomain(value, domainStart, i) ? i : undefined;
+}
+
+/**
  * Finds email addresses in `value`. Exported for reuse by other detectors that must not claim
  * the digits inside an address.
  *
@@ -110,7 +127,11 @@ export function findEmails(value: string): Span[] {
     while (domainEnd < value.length && isDomainChar(value.charCodeAt(domainEnd))) domainEnd++;
     // A sentence may end right after the address: drop trailing dots and hyphens.
     while (domainEnd > domainStart && (value.charCodeAt(domainEnd - 1) === 46 || value.charCodeAt(domainEnd - 1) === 45)) domainEnd--;
-    if (!isPlausibleDomain(value, domainStart, domainEnd)) continue;
+    if (!isPlausibleDomain(value, domainStart, domainEnd)) {
+      const glued = gluedDomainEnd(value, domainStart, domainEnd);
+      if (glued === undefined) continue;
+      domainEnd = glued;
+    }
 
     spans.push({ start: localStart, end: domainEnd, kind: 'email' });
     lastEnd = domainEnd;

@@ -30,6 +30,10 @@ describe('email detector', () => {
     ['user@xn--bcher-kva.example', ['user@xn--bcher-kva.example']],
     ['email=jane@example.com', ['jane@example.com']],
     ['end of sentence jane@example.com.', ['jane@example.com']],
+    // Text glued on after the top-level domain (copy-paste, templates without a space).
+    ['write to a@example.comFollow-up on Monday', ['a@example.comFollow']],
+    ['jane@example.com2024 renewal', ['jane@example.com']],
+    ['jane.doe@clinic.org_backup', ['jane.doe@clinic.org']],
   ])('finds the address in %j', (text, expected) => {
     expect(found(text)).toEqual(expected);
   });

@@ -21,8 +21,9 @@ const DRAIN_TIMEOUT_MS = 10_000;
  * V8 lets the old generation grow to several times what survived the last full GC before it
  * collects again. A request's objects live across a few young-generation GCs while it waits for
  * the upstream, so they are promoted, and under load the old space filled with that garbage to
- * ~65 MB while ~25 MB was live: peak RSS 145-200 MB per worker. Growing 20% at a time kept it at
- * ~130 MB, and the extra full GCs (concurrent) did not show in CPU per request (bench/README.md).
+ * ~65 MB while ~25 MB was live: peak RSS 145-200 MB per worker. Growing 20% at a time keeps it at
+ * ~130 MB for 6-8 full GCs per 8 s of full load instead of 1 (~50 ms of pauses, under 1% of the
+ * thread, plus concurrent marking): bench/README.md.
  * Only for `serve`: a process that embeds the library keeps its own settings, as does a node
  * started with `--heap-growing-percent`.
  */

@@ -127,11 +127,19 @@ function keyInfo(plan: Plan, cache: Map<string, KeyInfo>, key: string): KeyInfo 
 
 /** Sibling properties that name what a `value` property holds in form-field and key/value lists. */
 const LABEL_KEYS = ['name', 'field', 'key', 'label', 'field_name', 'fieldName', 'type'] as const;
+/** The value half of such a pair: `{"field": "ssn", "field_value": "…"}` as well as `value`. */
+const VALUE_KEYS = ['value', 'field_value', 'fieldValue', 'input_value', 'inputValue', 'val'] as const;
+const VALUE_KEY_SET: ReadonlySet<string> = new Set(VALUE_KEYS);
 const hasOwn = Object.prototype.hasOwnProperty;
+
+function hasValueKey(object: Record<string, unknown>): boolean {
+  for (const key of VALUE_KEYS) if (hasOwn.call(object, key)) return true;
+  return false;
+}
 
 /** `{"name": "fax", "value": "212…"}`: the label, when the object is such a pair. */
 function labelOf(object: Record<string, unknown>): string | undefined {
-  if (!hasOwn.call(object, 'value')) return undefined;
+  if (!hasValueKey(object)) return undefined;
   for (const key of LABEL_KEYS) {
     const label = object[key];
     if (typeof label === 'string' && label.length > 0 && label.length <= 64) return label;
@@ -139,7 +147,7 @@ function labelOf(object: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** The rules of a `value` property labelled `label`: those of a property named `label`. */
+/** The rules of a value property (`value`, `field_value`, …) labelled `label`: those of a property named `label`. */
 function labelledValueInfo(plan: Plan, cache: Map<string, KeyInfo>, label: string): KeyInfo {
   const base = keyInfo(plan, cache, label);
   const cacheKey = '\u0000' + label; // no real property name starts with NUL
@@ -369,7 +377,7 @@ class WalkRun implements Recorder {
     if (keys.length > plan.maxKeys) throw new ScrubError(`an object has more than ${plan.maxKeys} properties`);
     for (const key of keys) {
       if (key.length > plan.maxStringLength) throw new ScrubError(`a property name is longer than ${plan.maxStringLength} characters`);
-      const info = label !== undefined && key === 'value' ? labelledValueInfo(plan, this.keys, label) : keyInfo(plan, this.keys, key);
+      const info = label !== undefined && VALUE_KEY_SET.has(key) ? labelledValueInfo(plan, this.keys, label) : keyInfo(plan, this.keys, key);
       let fieldRule = info.fieldRule;
       let childExtra = extra;
       if (info.scoped) childExtra = childExtra ? [...childExtra, ...info.scoped] : info.scoped;

@@ -192,6 +192,26 @@ rules:
       form_fields: [{ name: 'fax', value: '[FAX]' }, { field: 'Fax', value: '[FAX]' }, { name: 'plan', value: 'pro' }],
     });
   });
+
+  it('reads field_value, fieldValue, input_value and val as the value half of such a pair', () => {
+    const plan = defaultPlan();
+    const event = {
+      properties: {
+        form: 'financial-assistance',
+        field: 'ssn',
+        field_value: '344563784',
+        steps: [{ fieldName: 'dob', fieldValue: '1961-04-02' }, { label: 'zip', input_value: '02139' }, { key: 'mrn', val: 'A1234567' }, { field: 'plan', field_value: 'gold' }],
+      },
+    };
+    expect(scrubEvent(plan, event)).toEqual({
+      properties: {
+        form: 'financial-assistance',
+        field: 'ssn',
+        field_value: '[SSN]',
+        steps: [{ fieldName: 'dob', fieldValue: '1961' }, { label: 'zip', input_value: '021' }, { key: 'mrn', val: '[MRN]' }, { field: 'plan', field_value: 'gold' }],
+      },
+    });
+  });
 });
 
 describe('clean-value memo', () => {

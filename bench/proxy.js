@@ -11,7 +11,12 @@
  * the ratios; then a run at a fixed load (half of phi-proxy's max) for the added p99.
  *
  *   npm run bench:proxy                  (builds first)
- *   node bench/proxy.js [--seconds 10] [--connections 16] [--profile]
+ *   node bench/proxy.js [--seconds 10] [--connections 16] [--pairs 4] [--profile]
+ *
+ * --pairs N (default 4, 0 skips): then runs phi-proxy and the pass-through stack side by side (both
+ * started, load sent to one at a time) and alternates them N times per kind, 5 s each; prints the
+ * median of the per-pair throughput and CPU ratios. On a shared machine one sequential run of each
+ * stack can differ by 50%; alternating pairs cancel most of that drift.
  *
  * --profile [--pass-through] [--json]: instead, runs phi-proxy (or the pass-through stack) under
  * `node --cpu-prof` at full load of posthog-js batches (posthog-node JSON batches with --json)
@@ -33,6 +38,9 @@ const arg = (name, dflt) => {
   return i >= 0 ? Number(argv[i + 1]) : dflt;
 };
 const SECONDS = arg('--seconds', 10);
+/** Alternating phi-proxy / pass-through pairs after the table: the ratio a noisy machine can still resolve. */
+const PAIRS = arg('--pairs', 4);
+const PAIR_SECONDS = 5;
 const CONNECTIONS = arg('--connections', 16);
 const WARMUP = 3;
 const DISTINCT = 300; // distinct request bodies per kind (3,000 distinct events)
@@ -152,6 +160,8 @@ async function main() {
   }
   console.log(`peak RSS: phi-proxy ${fmt(phi.rss.perWorker, 0)} MB, pass-through ${fmt(pass.rss.perWorker, 0)} MB per process${nginx ? `, nginx ${fmt(nginx.rss.total, 0)} MB (master + worker)` : ''}`);
 
+  if (PAIRS > 0) await alternatingPairs(upstream, kinds);
+
   // Latency at a fixed load: half of phi-proxy's max, the same rate for both stacks.
   console.log('\nfixed load: half of phi-proxy\'s max req/s, 8 connections');
   console.log('| kind | rate req/s | phi-proxy p50 / p99 ms | pass-through p50 / p99 ms | added p50 / p99 ms |');
@@ -173,6 +183,36 @@ async function main() {
   }
   await upstream.stop();
   console.log(`\ntargets: throughput ≥ 0.6× pass-through; added p99 < 2 ms at half load; peak RSS < 150 MB per worker. (${fmt((Date.now() - started) / 1000)} s)`);
+}
+
+/** phi-proxy and pass-through running at once, loaded in turn: per-pair ratios and their medians. */
+async function alternatingPairs(upstream, kinds) {
+  const phi = await startPhiProxy({ upstreamUrl: upstream.url });
+  const pass = await startPhiProxy({ upstreamUrl: upstream.url, mode: 'pass-through' });
+  const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`\nalternating pairs: phi-proxy and pass-through both running, ${PAIRS} pairs per kind, ${PAIR_SECONDS} s each`);
+  console.log('| kind | throughput ratios per pair | median | CPU/request ratios per pair | median |');
+  console.log('|---|---|---|---|---|');
+  for (const [kind, reqs] of Object.entries(kinds)) {
+    for (const stack of [phi, pass]) await load(stack.url, reqs, { seconds: WARMUP, connections: CONNECTIONS });
+    const rps = [];
+    const cpu = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const step = async (stack) => {
+        const pid = stack.pids()[0];
+        const cpu0 = cpuSeconds(pid);
+        const r = await load(stack.url, reqs, { seconds: PAIR_SECONDS, connections: CONNECTIONS });
+        return { rps: r.rps, cpuUsPerReq: ((cpuSeconds(pid) - cpu0) * 1e6) / r.ok };
+      };
+      // Alternate which stack goes first, so a drift within the pair does not favour one.
+      const [a, b] = i % 2 === 0 ? [await step(phi), await step(pass)] : [await step(pass), await step(phi)].reverse();
+      rps.push(a.rps / b.rps);
+      cpu.push(a.cpuUsPerReq / b.cpuUsPerReq);
+    }
+    console.log(`| ${kind} | ${rps.map((x) => fmt(x, 2)).join(', ')} | **${fmt(median(rps), 2)}×** | ${cpu.map((x) => fmt(x, 2)).join(', ')} | ${fmt(median(cpu), 2)}× |`);
+  }
+  await phi.stop();
+  await pass.stop();
 }
 
 main().catch((err) => {

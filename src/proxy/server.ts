@@ -610,6 +610,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       await Promise.all([...sinks.values()].map((s) => s.close()));
       audit?.close();
       detachMetrics?.();
+      for (const route of routes) if (route.metrics !== undefined) metrics?.closeRoute(route.metrics);
       logger.info('stopped');
     },
   };

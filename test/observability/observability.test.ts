@@ -253,6 +253,41 @@ describe('identifier kind per rule (identifier_kind label)', () => {
   });
 });
 
+describe('findings counted at the scrape', () => {
+  it('adds up per request, keeps a reloaded plan\'s findings under its own rules, and counts a closed route\'s', async () => {
+    const registry = new Registry();
+    const m = ProxyMetrics.for(registry);
+    const route = m.route('/', 'posthog');
+    const before = defaultPlan();
+    const after = planFromRules(`
+version: 1
+rules:
+  - id: emails-after-reload
+    identifier: F
+    match: { detectors: [email] }
+    action: redact
+`);
+    const counts = (plan: typeof before, id: string, n: number) => {
+      const c = new Uint32Array(plan.rules.length);
+      c[plan.rules.find((r) => r.id === id)!.index] = n;
+      return c;
+    };
+    route.findings(before, counts(before, 'F-email-fields', 2));
+    route.findings(before, counts(before, 'F-email-fields', 3));
+    expect(sample(await registry.metrics(), 'phi_proxy_findings_total', { rule: 'F-email-fields' })).toBe(5);
+    route.findings(before, counts(before, 'F-email-fields', 1));
+    route.findings(after, counts(after, 'emails-after-reload', 4)); // a reload between two requests
+    let text = await registry.metrics();
+    expect(sample(text, 'phi_proxy_findings_total', { rule: 'F-email-fields' })).toBe(6);
+    expect(sample(text, 'phi_proxy_findings_total', { rule: 'emails-after-reload' })).toBe(4);
+    text = await registry.metrics(); // a second scrape adds nothing
+    expect(sample(text, 'phi_proxy_findings_total', { rule: 'emails-after-reload' })).toBe(4);
+    route.findings(after, counts(after, 'emails-after-reload', 2));
+    m.closeRoute(route);
+    expect(sample(await registry.metrics(), 'phi_proxy_findings_total', { rule: 'emails-after-reload' })).toBe(6);
+  });
+});
+
 describe('cluster aggregation (serve --workers N)', () => {
   const vault = (size: number): Pseudonymizer => ({ size, pseudonym: () => 'tok', isIssued: () => false });
 

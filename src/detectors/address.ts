@@ -145,9 +145,14 @@ const STATE_AFTER_RE = /^,[ \t]{0,2}(?:([A-Z]{2})(?![\p{L}\p{N}])|(\p{Lu}[\p{L}.
 const COMBINING_MARKS_RE = /\p{M}/gu;
 const NON_ASCII_RE = /[^\x00-\x7f]/;
 
+/** Case, curly apostrophes and diacritics folded, character by character. */
+function foldCharacters(text: string): string {
+  const s = text.toLowerCase().replace(/’/g, "'");
+  return NON_ASCII_RE.test(s) ? s.normalize('NFD').replace(COMBINING_MARKS_RE, '') : s;
+}
+
 function foldCity(text: string): string {
-  let s = text.toLowerCase().replace(/’/g, "'");
-  if (NON_ASCII_RE.test(s)) s = s.normalize('NFD').replace(COMBINING_MARKS_RE, '');
+  let s = foldCharacters(text);
   if (s.endsWith('.') && !s.endsWith(' st.') && s !== 'st.') s = s.slice(0, -1);
   return s
     .replace(/^(?:saint|st) /, 'st. ')
@@ -173,8 +178,7 @@ const REWRITTEN_FIRST_WORDS: ReadonlySet<string> = new Set(['saint', 'st', 'ft',
  * checks and the folds of the whole run.
  */
 function mayStartCity(word: string): boolean {
-  let w = word.toLowerCase().replace(/’/g, "'");
-  if (NON_ASCII_RE.test(w)) w = w.normalize('NFD').replace(COMBINING_MARKS_RE, '');
+  const w = foldCharacters(word);
   if (CITY_FIRST_WORDS.has(w) || REWRITTEN_FIRST_WORDS.has(w)) return true;
   return w.endsWith('.') && CITY_FIRST_WORDS.has(w.slice(0, -1));
 }

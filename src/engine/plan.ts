@@ -71,6 +71,11 @@ export interface Plan {
   readonly paths: PathMatcher;
   /** Detector rules that apply to every string. */
   readonly global: readonly DetectorBinding[];
+  /**
+   * The global photo and biometric bindings that replace what they find (redact, drop): a
+   * string one of them claims whole needs no other detector (see `wholeValueClaim` in scrub.ts).
+   */
+  readonly wholeValueBindings: readonly DetectorBinding[];
   /** Bindings per scoped rule index. */
   readonly scopedBindings: ReadonlyMap<number, readonly DetectorBinding[]>;
   /** Every pseudonymizer the rules use (for vault size in `/readyz` and metrics). */

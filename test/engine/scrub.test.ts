@@ -256,3 +256,47 @@ describe('overlapping matches', () => {
     expect(out).not.toContain(secret.split('@')[0]);
   });
 });
+
+describe('whole-value blobs', () => {
+  // A PNG as a data URI, and an ISO 19794-2 finger minutiae record ("FMR\0…") in base64.
+  const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA' + Buffer.from('Jane Smith 617-555-0123 DOB 03/14/1961 '.repeat(3)).toString('base64');
+  const template = Buffer.concat([Buffer.from('FMR\0 20\0'), Buffer.from('Jane Smith, 42 Elm Street, age 93 '.repeat(3))]).toString('base64');
+
+  /** Counts the find calls of every global detector other than photo and biometric. */
+  function spyOnOthers(plan: ReturnType<typeof defaultPlan>): { calls: () => number; restore: () => void } {
+    let calls = 0;
+    const restores: (() => void)[] = [];
+    for (const { detector } of plan.global) {
+      if (detector.kind === 'photo' || detector.kind === 'biometric') continue;
+      const find = detector.find;
+      (detector as { find: typeof find }).find = (...args) => {
+        calls++;
+        return find.apply(detector, args);
+      };
+      restores.push(() => ((detector as { find: typeof find }).find = find));
+    }
+    return { calls: () => calls, restore: () => restores.forEach((r) => r()) };
+  }
+
+  it('replaces a string that is one photo or biometric blob whole, without running the other detectors on it', () => {
+    const plan = defaultPlan();
+    const spy = spyOnOthers(plan);
+    try {
+      expect(scrubEvent(plan, { properties: { content: png } })).toEqual({ properties: { content: '[PHOTO]' } });
+      expect(scrubEvent(plan, { properties: { voiceprint_template: ` ${template} ` } })).toEqual({ properties: { voiceprint_template: ' [BIOMETRIC] ' } });
+      expect(scrubEvent(plan, { properties: { note: png } })).toEqual({ properties: { note: '[PHOTO]' } });
+      expect(spy.calls()).toBe(0);
+      // The spy sees the other detectors where a string is not one blob.
+      expect(scrubEvent(plan, { properties: { note: 'call 617-555-0123' } })).toEqual({ properties: { note: 'call [PHONE]' } });
+      expect(spy.calls()).toBeGreaterThan(0);
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it('still runs every detector on the text around a blob', () => {
+    const plan = defaultPlan();
+    const out = scrubEvent(plan, { properties: { log_line: `enroll failed for jane@example.com, template=${template}` } });
+    expect(out).toEqual({ properties: { log_line: 'enroll failed for [EMAIL], template=[BIOMETRIC]' } });
+  });
+});

@@ -2,7 +2,8 @@
  * The hot path: one walk over an event, in place. Per property name the matching rules are
  * looked up once and cached (names repeat across events); per string, one pass measures its
  * features (digits, keyword starts, …: detectors/features.ts) and only the detectors whose gate
- * passes on them run. No YAML, no regex compilation, no allocation for clean strings.
+ * passes on them run; a short value seen before under the same name is not scanned again (see
+ * KeyInfo.scanned). No YAML, no regex compilation, no allocation for clean strings.
  */
 import type { DetectContext, IdentifierKind, SafeHarborLetter, Span } from '../detectors/types';
 import { measure, StringFeatures } from '../detectors/features';
@@ -55,12 +56,26 @@ interface KeyInfo {
   /** `**.parent.key` rules whose last segment is this name; their parents are checked per node. */
   readonly suffixes: readonly SuffixRule[] | undefined;
   /**
-   * Short values already scanned under this name with nothing found. Analytics values repeat
-   * endlessly (`$pageview`, `Chrome`, versions, event names, paths), and detectors are pure
-   * functions of (value, name), so a value found clean once is clean again. Bounded; only ever
-   * skips work that found nothing, so it cannot change output.
+   * Short values already scanned under this name: null when nothing was found, else what the
+   * scan gave. Analytics values repeat endlessly (`$pageview`, `Chrome`, versions, paths), and so
+   * do those that carry an identifier (a page title with a patient's name rides on every event of
+   * that page). The scan is a pure function of (value, name) for a plan: detectors are pure, and
+   * the vault gives a value the same surrogate every time. So a repeat gets the same result and
+   * the same findings without scanning again. Bounded (see remember).
    */
-  readonly clean: Set<string>;
+  readonly scanned: Map<string, Scanned | null>;
+}
+
+/** A remembered scan that changed its string: the result, and the changes to record again. */
+interface Scanned {
+  readonly result: string | typeof REMOVE;
+  readonly changes: readonly RecordedChange[];
+}
+
+interface RecordedChange {
+  readonly rule: CompiledRule;
+  readonly kind: Finding['kind'];
+  readonly result: Json | undefined;
 }
 
 /** Receives each change as it is made. */
@@ -71,11 +86,11 @@ interface Recorder {
 /** Property names repeat endlessly across events; their rule lookups are cached per plan. */
 const keyCaches = new WeakMap<Plan, Map<string, KeyInfo>>();
 const KEY_CACHE_LIMIT = 50_000;
-/** Clean-value memo bounds: values up to this long, this many per name, this many per plan. */
-const CLEAN_CACHE_MAX_LENGTH = 256;
-const CLEAN_CACHE_PER_KEY = 2_000;
-const CLEAN_CACHE_PER_PLAN = 200_000;
-const cleanCounts = new WeakMap<Plan, { entries: number }>();
+/** Scan memo bounds: values up to this long, this many per name, this many per plan. */
+const SCAN_MEMO_MAX_LENGTH = 256;
+const SCAN_MEMO_PER_KEY = 2_000;
+const SCAN_MEMO_PER_PLAN = 200_000;
+const scanMemoCounts = new WeakMap<Plan, { entries: number }>();
 
 function firstRule(a: CompiledRule | undefined, b: CompiledRule | undefined): CompiledRule | undefined {
   if (a === undefined) return b;
@@ -118,7 +133,7 @@ function keyInfo(plan: Plan, cache: Map<string, KeyInfo>, key: string): KeyInfo 
     rename: renamed === key ? undefined : renamed === REMOVE ? null : (renamed as string),
     renameRule,
     suffixes: suffixes.length > 0 ? suffixes : undefined,
-    clean: new Set<string>(),
+    scanned: new Map<string, Scanned | null>(),
   });
   if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
   cache.set(key, info);
@@ -153,7 +168,7 @@ function labelledValueInfo(plan: Plan, cache: Map<string, KeyInfo>, label: strin
   const cacheKey = '\u0000' + label; // no real property name starts with NUL
   let info = cache.get(cacheKey);
   if (info === undefined) {
-    info = Object.freeze({ ...base, rename: undefined, renameRule: undefined, clean: new Set<string>() });
+    info = Object.freeze({ ...base, rename: undefined, renameRule: undefined, scanned: new Map<string, Scanned | null>() });
     cache.set(cacheKey, info);
   }
   return info;
@@ -332,11 +347,15 @@ class WalkRun implements Recorder {
   private readonly path: (string | number)[] = [];
   /** The plan's property-name cache, looked up once per event rather than once per property. */
   private readonly keys: Map<string, KeyInfo>;
+  /** While scanLeaf scans a value it will remember, record() also keeps each change here. */
+  private capturing = false;
+  private captured: RecordedChange[] | undefined;
   constructor(private readonly plan: Plan, private readonly options: ScrubOptions) {
     this.keys = keyCacheOf(plan);
   }
 
   record(rule: CompiledRule, kind: Finding['kind'], result: Json | undefined): void {
+    if (this.capturing) (this.captured ??= []).push({ rule, kind, result });
     if (this.options.counts) this.options.counts[rule.index]! += 1;
     if (this.options.onFinding) {
       this.options.onFinding({ path: this.pathString(), ruleId: rule.id, identifier: rule.identifier, kind, action: rule.action, result });
@@ -461,27 +480,47 @@ class WalkRun implements Recorder {
   }
 
   private scanLeaf(value: string, info: KeyInfo, extra: readonly DetectorBinding[] | undefined): Visited {
-    const cacheable = extra === undefined && value.length <= CLEAN_CACHE_MAX_LENGTH;
-    if (cacheable && info.clean.has(value)) return value;
-    const result = scanText(this.plan, value, info.ctx, this.plan.global, false, extra, this);
-    if (cacheable && result === value) this.remember(info, value);
+    if (extra !== undefined || value.length > SCAN_MEMO_MAX_LENGTH) return scanText(this.plan, value, info.ctx, this.plan.global, false, extra, this);
+    const known = info.scanned.get(value);
+    if (known === null) return value;
+    if (known !== undefined) {
+      for (const change of known.changes) this.record(change.rule, change.kind, change.result);
+      return known.result;
+    }
+    this.capturing = true;
+    this.captured = undefined;
+    let result: string | typeof REMOVE;
+    try {
+      result = scanText(this.plan, value, info.ctx, this.plan.global, false, undefined, this);
+    } finally {
+      this.capturing = false;
+    }
+    const changes = this.captured;
+    this.captured = undefined;
+    // A scan that recorded changes but gave the value back (a URL already in its scrubbed form)
+    // is remembered as clean, as before this memo held changed values: its repeats record nothing.
+    this.remember(info, value, changes === undefined || result === value ? null : { result, changes });
     return result;
   }
 
-  /** Adds a clean value to the memo, keeping it within its bounds (about 50 MB at worst). */
-  private remember(info: KeyInfo, value: string): void {
-    let count = cleanCounts.get(this.plan);
-    if (count === undefined) cleanCounts.set(this.plan, (count = { entries: 0 }));
-    if (count.entries >= CLEAN_CACHE_PER_PLAN) {
-      for (const keyInfo of keyCaches.get(this.plan)?.values() ?? []) keyInfo.clean.clear();
-      ROOT.clean.clear();
+  /**
+   * Adds a scan to the memo, keeping it within its bounds: at most ~100 MB, and that only when
+   * every entry is a distinct 256-character value. The memo holds the values it was given, as the
+   * vault does; it lives as long as the plan (a reload starts a new one).
+   */
+  private remember(info: KeyInfo, value: string, scanned: Scanned | null): void {
+    let count = scanMemoCounts.get(this.plan);
+    if (count === undefined) scanMemoCounts.set(this.plan, (count = { entries: 0 }));
+    if (count.entries >= SCAN_MEMO_PER_PLAN) {
+      for (const keyInfo of keyCaches.get(this.plan)?.values() ?? []) keyInfo.scanned.clear();
+      ROOT.scanned.clear();
       count.entries = 0;
     }
-    if (info.clean.size >= CLEAN_CACHE_PER_KEY) {
-      count.entries -= info.clean.size;
-      info.clean.clear();
+    if (info.scanned.size >= SCAN_MEMO_PER_KEY) {
+      count.entries -= info.scanned.size;
+      info.scanned.clear();
     }
-    info.clean.add(value);
+    info.scanned.set(value, scanned);
     count.entries++;
   }
 
@@ -542,7 +581,7 @@ class WalkRun implements Recorder {
   }
 }
 
-const ROOT: KeyInfo = Object.freeze({ ctx: EMPTY_CTX, fieldRule: undefined, scoped: undefined, rename: undefined, renameRule: undefined, suffixes: undefined, clean: new Set<string>() });
+const ROOT: KeyInfo = Object.freeze({ ctx: EMPTY_CTX, fieldRule: undefined, scoped: undefined, rename: undefined, renameRule: undefined, suffixes: undefined, scanned: new Map<string, Scanned | null>() });
 
 /**
  * Scrubs one event **in place** and returns it (strings at the root are returned anew).

@@ -214,14 +214,72 @@ rules:
   });
 });
 
-describe('clean-value memo', () => {
+describe('scan memo', () => {
   it('remembers clean values per property name, so a value clean under one name is still found under another', () => {
     const plan = defaultPlan();
     for (let i = 0; i < 3; i++) expect(scrubEvent(plan, { note: '123456789' })).toEqual({ note: '123456789' });
     expect(scrubEvent(plan, { ssn: '123456789' })).toEqual({ ssn: '[SSN]' });
     expect(scrubEvent(plan, { note: 'SSN 123-45-6789' })).toEqual({ note: 'SSN [SSN]' });
   });
+
+  it('gives a repeated value the same result and records the same changes again, at the new path, without scanning it again', () => {
+    const plan = defaultPlan();
+    const scans = countScans(plan);
+    const title = 'Visit summary for Jane Smith, call 617-555-0123, jane@example.com';
+    const runs = [0, 1, 2].map((i) => {
+      const findings: Finding[] = [];
+      const counts = new Uint32Array(plan.rules.length);
+      const out = scrubEvent(plan, { properties: { [`page${i}`]: { title } } }, { onFinding: (f) => findings.push(f), counts });
+      return { out: (out as { properties: Record<string, { title: string }> }).properties[`page${i}`]!.title, findings, counts: [...counts] };
+    });
+    expect(runs[0]!.out).toBe('Visit summary for [NAME], call [PHONE], [EMAIL]');
+    expect(runs[0]!.findings.map((f) => f.kind)).toEqual(['name', 'phone', 'email']);
+    for (const i of [1, 2]) {
+      expect(runs[i]!.out).toBe(runs[0]!.out);
+      expect(runs[i]!.counts).toEqual(runs[0]!.counts);
+      expect(runs[i]!.findings).toEqual(runs[0]!.findings.map((f) => ({ ...f, path: `properties.page${i}.title` })));
+    }
+    // Scanned once: the key names are new each time, the value only the first time.
+    expect(scans.of(title)).toBe(1);
+    scans.restore();
+  });
+
+  it('replays a removal and a surrogate as well', () => {
+    const plan = planFromRules(`
+version: 1
+detectors:
+  - id: secret_code
+    pattern: 'SC-[0-9]{4}'
+rules:
+  - id: codes
+    match: { detectors: [secret_code] }
+    action: drop
+  - id: emails
+    match: { detectors: [email] }
+    action: pseudonymize
+`);
+    const first = scrubEvent(plan, { a: 'mail jane@example.com', b: 'code SC-1234', c: ['code SC-1234', 'x'] });
+    const again = scrubEvent(plan, { a: 'mail jane@example.com', b: 'code SC-1234', c: ['code SC-1234', 'x'] });
+    expect(first).toEqual({ a: expect.stringMatching(/^mail tok_/), c: ['x'] });
+    expect(again).toEqual(first);
+  });
 });
+
+/** How many times the global detectors read a string value (the most any one detector read it). */
+function countScans(plan: ReturnType<typeof defaultPlan>): { of: (value: string) => number; restore: () => void } {
+  const reads = new Map<string, Map<string, number>>();
+  const restores: (() => void)[] = [];
+  for (const { detector } of plan.global) {
+    const find = detector.find;
+    (detector as { find: typeof find }).find = (...args) => {
+      const byDetector = reads.get(args[0]) ?? new Map<string, number>();
+      reads.set(args[0], byDetector.set(detector.id, (byDetector.get(detector.id) ?? 0) + 1));
+      return find.apply(detector, args);
+    };
+    restores.push(() => ((detector as { find: typeof find }).find = find));
+  }
+  return { of: (value) => Math.max(0, ...(reads.get(value)?.values() ?? [])), restore: () => restores.forEach((r) => r()) };
+}
 
 describe('suffix path globs (**.parent.key)', () => {
   const plan = planFromRules(`

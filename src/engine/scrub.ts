@@ -513,7 +513,7 @@ class WalkRun implements Recorder {
     if (count === undefined) scanMemoCounts.set(this.plan, (count = { entries: 0 }));
     if (count.entries >= SCAN_MEMO_PER_PLAN) {
       for (const keyInfo of keyCaches.get(this.plan)?.values() ?? []) keyInfo.scanned.clear();
-      ROOT.scanned.clear();
+      rootInfos.get(this.plan)?.scanned.clear();
       count.entries = 0;
     }
     if (info.scanned.size >= SCAN_MEMO_PER_KEY) {
@@ -581,7 +581,16 @@ class WalkRun implements Recorder {
   }
 }
 
-const ROOT: KeyInfo = Object.freeze({ ctx: EMPTY_CTX, fieldRule: undefined, scoped: undefined, rename: undefined, renameRule: undefined, suffixes: undefined, scanned: new Map<string, Scanned | null>() });
+/** What stands for a property name at the root of an event, per plan (its memo holds that plan's results). */
+const rootInfos = new WeakMap<Plan, KeyInfo>();
+function rootInfo(plan: Plan): KeyInfo {
+  let info = rootInfos.get(plan);
+  if (info === undefined) {
+    info = Object.freeze({ ctx: EMPTY_CTX, fieldRule: undefined, scoped: undefined, rename: undefined, renameRule: undefined, suffixes: undefined, scanned: new Map<string, Scanned | null>() });
+    rootInfos.set(plan, info);
+  }
+  return info;
+}
 
 /**
  * Scrubs one event **in place** and returns it (strings at the root are returned anew).
@@ -596,7 +605,7 @@ export function scrubEvent<T>(plan: Plan, event: T, options: ScrubOptions = {}):
   const run = new WalkRun(plan, options);
   let result: unknown;
   try {
-    result = run.visit(event, ROOT, plan.paths.initial, undefined, undefined, 0);
+    result = run.visit(event, rootInfo(plan), plan.paths.initial, undefined, undefined, 0);
   } catch (err) {
     if (err instanceof ScrubError) throw err;
     // Anything else is a bug, but still never a reason to let the event through.

@@ -244,6 +244,21 @@ describe('scan memo', () => {
     scans.restore();
   });
 
+  it('keeps each plan its own memo, also for a string at the root of an event', () => {
+    const codesOnly = planFromRules(`
+version: 1
+detectors:
+  - id: secret_code
+    pattern: 'SC-[0-9]{4}'
+rules:
+  - id: codes
+    match: { detectors: [secret_code] }
+    action: redact
+`);
+    expect(scrubEvent(codesOnly, 'mail jane@example.com')).toBe('mail jane@example.com');
+    expect(scrubEvent(defaultPlan(), 'mail jane@example.com')).toBe('mail [EMAIL]');
+  });
+
   it('replays a removal and a surrogate as well', () => {
     const plan = planFromRules(`
 version: 1

@@ -86,11 +86,16 @@ interface Recorder {
 /** Property names repeat endlessly across events; their rule lookups are cached per plan. */
 const keyCaches = new WeakMap<Plan, Map<string, KeyInfo>>();
 const KEY_CACHE_LIMIT = 50_000;
-/** Scan memo bounds: values up to this long, this many per name, this many per plan. */
-const SCAN_MEMO_MAX_LENGTH = 256;
+/**
+ * Scan memo bounds: values up to this long (posthog-js `$elements_chain` strings run to a few
+ * KB and repeat with every click on the same element), this many per name, this many values and
+ * characters per plan.
+ */
+const SCAN_MEMO_MAX_LENGTH = 4_096;
 const SCAN_MEMO_PER_KEY = 2_000;
 const SCAN_MEMO_PER_PLAN = 200_000;
-const scanMemoCounts = new WeakMap<Plan, { entries: number }>();
+const SCAN_MEMO_CHARS_PER_PLAN = 16_000_000;
+const scanMemoCounts = new WeakMap<Plan, { entries: number; chars: number }>();
 
 function firstRule(a: CompiledRule | undefined, b: CompiledRule | undefined): CompiledRule | undefined {
   if (a === undefined) return b;
@@ -504,24 +509,27 @@ class WalkRun implements Recorder {
   }
 
   /**
-   * Adds a scan to the memo, keeping it within its bounds: at most ~100 MB, and that only when
-   * every entry is a distinct 256-character value. The memo holds the values it was given, as the
-   * vault does; it lives as long as the plan (a reload starts a new one).
+   * Adds a scan to the memo, keeping it within its bounds (16 M characters and 200,000 values
+   * per plan: ~50 MB at worst). The memo holds the values it was given, as the vault does; it
+   * lives as long as the plan (a reload starts a new one).
    */
   private remember(info: KeyInfo, value: string, scanned: Scanned | null): void {
     let count = scanMemoCounts.get(this.plan);
-    if (count === undefined) scanMemoCounts.set(this.plan, (count = { entries: 0 }));
-    if (count.entries >= SCAN_MEMO_PER_PLAN) {
+    if (count === undefined) scanMemoCounts.set(this.plan, (count = { entries: 0, chars: 0 }));
+    if (count.entries >= SCAN_MEMO_PER_PLAN || count.chars + value.length > SCAN_MEMO_CHARS_PER_PLAN) {
       for (const keyInfo of keyCaches.get(this.plan)?.values() ?? []) keyInfo.scanned.clear();
       rootInfos.get(this.plan)?.scanned.clear();
       count.entries = 0;
+      count.chars = 0;
     }
     if (info.scanned.size >= SCAN_MEMO_PER_KEY) {
       count.entries -= info.scanned.size;
+      for (const known of info.scanned.keys()) count.chars -= known.length;
       info.scanned.clear();
     }
     info.scanned.set(value, scanned);
     count.entries++;
+    count.chars += value.length;
   }
 
   private applyField(rule: CompiledRule, value: string, info: KeyInfo): Visited {

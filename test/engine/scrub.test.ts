@@ -244,6 +244,20 @@ describe('scan memo', () => {
     scans.restore();
   });
 
+  it('remembers values up to 4,096 characters (a posthog-js elements chain), not longer ones', () => {
+    const plan = defaultPlan();
+    const scans = countScans(plan);
+    const chain = (n: number) => 'button.btn:text="Refill for Jane Smith"nth-child="1";' + 'div.card-body:nth-child="2";'.repeat(n);
+    const long = chain(140); // ~3,900 characters
+    const tooLong = chain(150);
+    expect(long.length).toBeLessThanOrEqual(4096);
+    expect(tooLong.length).toBeGreaterThan(4096);
+    for (let i = 0; i < 3; i++) scrubEvent(plan, { properties: { $elements_chain: long, other_chain: tooLong } });
+    expect(scans.of(long)).toBe(1);
+    expect(scans.of(tooLong)).toBe(3);
+    scans.restore();
+  });
+
   it('keeps each plan its own memo, also for a string at the root of an event', () => {
     const codesOnly = planFromRules(`
 version: 1

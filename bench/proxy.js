@@ -11,13 +11,14 @@
  * the ratios; then a run at a fixed load (half of phi-proxy's max) for the added p99.
  *
  *   npm run bench:proxy                  (builds first)
- *   node bench/proxy.js [--seconds 10] [--connections 16] [--pairs 5] [--profile]
+ *   node bench/proxy.js [--seconds 10] [--connections 16] [--pairs 5] [--distinct 300] [--profile]
  *
  * --pairs N (default 5, 0 skips): then runs phi-proxy and the pass-through stack side by side (both
  * started, load sent to one at a time) and alternates them N times per kind (after one untimed
  * pair), 5 s each; prints the
  * median of the per-pair throughput and CPU ratios. On a shared machine one sequential run of each
- * stack can differ by 50%; alternating pairs cancel most of that drift.
+ * stack can differ by 50%; alternating pairs cancel most of that drift. `--pairs-only` runs just
+ * these (for a quick before/after of one change).
  *
  * --profile [--pass-through] [--json]: instead, runs phi-proxy (or the pass-through stack) under
  * `node --cpu-prof` at full load of posthog-js batches (posthog-node JSON batches with --json)
@@ -44,7 +45,14 @@ const PAIRS = arg('--pairs', 5);
 const PAIR_SECONDS = 5;
 const CONNECTIONS = arg('--connections', 16);
 const WARMUP = 3;
-const DISTINCT = 300; // distinct request bodies per kind (3,000 distinct events)
+/**
+ * Distinct request bodies per kind, 10 distinct events each; every connection cycles through
+ * them. phi-proxy remembers what it scanned (values under the same property name, URLs, vault
+ * ids), so the fewer the bodies, the more of each request it has seen before. At the default 300
+ * every body comes back dozens of times a run; `--distinct 3000` (60,000 generated events, made
+ * once and kept in the temp dir) brings that down to a few times.
+ */
+const DISTINCT = arg('--distinct', 300);
 
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
 
@@ -116,7 +124,8 @@ async function profile(kinds) {
 
 async function main() {
   const started = Date.now();
-  const events = posthogEvents();
+  // About 55% of generated events are PostHog-shaped: 20 cases per body leave some to spare.
+  const events = posthogEvents(Math.max(6000, DISTINCT * 20));
   const kinds = { 'posthog-js': requests('posthog-js', events, 10, DISTINCT), 'posthog-node': requests('posthog-node', events, 10, DISTINCT) };
   const avg = (k) => kinds[k].reduce((s, r) => s + r.body.length, 0) / kinds[k].length;
   if (argv.includes('--profile')) return profile(kinds);
@@ -125,6 +134,11 @@ async function main() {
   console.log(`bodies: ${DISTINCT} distinct per kind, 10 events each; posthog-js gzip ${fmt(avg('posthog-js') / 1024, 1)} KB, posthog-node JSON ${fmt(avg('posthog-node') / 1024, 1)} KB\n`);
 
   const upstream = await startUpstream();
+  if (argv.includes('--pairs-only')) {
+    await alternatingPairs(upstream, kinds);
+    await upstream.stop();
+    return;
+  }
   const table = [];
   const run = async (start) => {
     const stack = await start();

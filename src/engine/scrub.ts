@@ -93,8 +93,8 @@ const KEY_CACHE_LIMIT = 50_000;
  */
 const SCAN_MEMO_MAX_LENGTH = 4_096;
 const SCAN_MEMO_PER_KEY = 2_000;
-const SCAN_MEMO_PER_PLAN = 200_000;
-const SCAN_MEMO_CHARS_PER_PLAN = 16_000_000;
+const SCAN_MEMO_PER_PLAN = 60_000;
+const SCAN_MEMO_CHARS_PER_PLAN = 8_000_000;
 const scanMemoCounts = new WeakMap<Plan, { entries: number; chars: number }>();
 
 function firstRule(a: CompiledRule | undefined, b: CompiledRule | undefined): CompiledRule | undefined {
@@ -509,9 +509,10 @@ class WalkRun implements Recorder {
   }
 
   /**
-   * Adds a scan to the memo, keeping it within its bounds (16 M characters and 200,000 values
-   * per plan: ~50 MB at worst). The memo holds the values it was given, as the vault does; it
-   * lives as long as the plan (a reload starts a new one).
+   * Adds a scan to the memo, keeping it within its bounds: 8 M characters and 60,000 values per
+   * plan, ~20 MB of heap at worst (100,000 values of 80 characters, half with a finding, held
+   * 34 MB), so a worker stays under 150 MB. The memo holds the values it was given, as the vault
+   * does; it lives as long as the plan (a reload starts a new one).
    */
   private remember(info: KeyInfo, value: string, scanned: Scanned | null): void {
     let count = scanMemoCounts.get(this.plan);

@@ -2,7 +2,7 @@
  * The hot path: one walk over an event, in place. Per property name the matching rules are
  * looked up once and cached (names repeat across events); per string, one pass measures its
  * features (digits, keyword starts, …: detectors/features.ts) and only the detectors whose gate
- * passes on them run; a short value seen before under the same name is not scanned again (see
+ * passes on them run; a value seen before under the same name is not scanned again (see
  * KeyInfo.scanned). No YAML, no regex compilation, no allocation for clean strings.
  */
 import type { DetectContext, IdentifierKind, SafeHarborLetter, Span } from '../detectors/types';
@@ -56,7 +56,7 @@ interface KeyInfo {
   /** `**.parent.key` rules whose last segment is this name; their parents are checked per node. */
   readonly suffixes: readonly SuffixRule[] | undefined;
   /**
-   * Short values already scanned under this name: null when nothing was found, else what the
+   * Values (up to 4,096 characters) already scanned under this name: null when nothing was found, else what the
    * scan gave. Analytics values repeat endlessly (`$pageview`, `Chrome`, versions, paths), and so
    * do those that carry an identifier (a page title with a patient's name rides on every event of
    * that page). The scan is a pure function of (value, name) for a plan: detectors are pure, and

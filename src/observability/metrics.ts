@@ -47,8 +47,9 @@ function statusClass(status: number): string {
 type CounterChild = ReturnType<Counter<string>['labels']>;
 type HistogramChild = ReturnType<Histogram<string>['labels']>;
 
-function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
-  return (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+/** `collect` runs before each read of the registry (prom-client's hook for counts kept elsewhere). */
+function counter(registry: Registry, name: string, help: string, labelNames: string[], collect?: () => void): Counter<string> {
+  return (registry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry], ...(collect ? { collect } : {}) });
 }
 function histogram(registry: Registry, name: string, help: string, labelNames: string[], buckets: number[]): Histogram<string> {
   return (registry.getSingleMetric(name) as Histogram<string> | undefined) ?? new Histogram({ name, help, labelNames, buckets, registers: [registry] });
@@ -119,14 +120,8 @@ export class ProxyMetrics {
     this.requests = counter(registry, 'phi_proxy_requests_total', 'Requests by route prefix, wire format, handling kind and status class.', ['route', 'format', 'kind', 'status_class']);
     this.events = counter(registry, 'phi_proxy_events_total', 'Events received (in), forwarded, dropped (could not be scrubbed) and refused (whole request refused), per route and format.', ['route', 'format', 'outcome']);
     const pendingFindings = this.pendingFindings;
-    this.findings = (registry.getSingleMetric('phi_proxy_findings_total') as Counter<string> | undefined) ?? new Counter({
-      name: 'phi_proxy_findings_total',
-      help: 'Changes the active rules made, per route, rule id, Safe Harbor identifier letter (A-R, none), identifier kind (email, zip, location, id, ...: see README) and action.',
-      labelNames: ['route', 'rule', 'identifier', 'identifier_kind', 'action'],
-      registers: [registry],
-      collect: () => {
-        for (const route of pendingFindings) route.flushFindings();
-      },
+    this.findings = counter(registry, 'phi_proxy_findings_total', 'Changes the active rules made, per route, rule id, Safe Harbor identifier letter (A-R, none), identifier kind (email, zip, location, id, ...: see README) and action.', ['route', 'rule', 'identifier', 'identifier_kind', 'action'], () => {
+      for (const route of pendingFindings) route.flushFindings();
     });
     this.scrubSeconds = histogram(registry, 'phi_proxy_scrub_duration_seconds', 'Time to scrub one request\'s events (and the shadow rules, when configured).', ['route', 'format'], SCRUB_BUCKETS);
     this.upstreamSeconds = histogram(registry, 'phi_proxy_upstream_duration_seconds', 'Time from forwarding a request to finishing the response to the client.', ['route', 'format', 'kind'], UPSTREAM_BUCKETS);

@@ -221,6 +221,7 @@ export const biometricDetector: DetectorFactory = () => {
     letter: 'P',
     kind: 'biometric',
     marker: '[BIOMETRIC]',
+    claimsBlobs: true,
     prefilter(value, ctx) {
       return hasBase64Run(value, 20) || (value.length > 0 && isBiometricKey(ctx.key));
     },

@@ -94,6 +94,7 @@ export const photoDetector: DetectorFactory = () => {
     letter: 'Q',
     kind: 'photo',
     marker: '[PHOTO]',
+    claimsBlobs: true,
     prefilter(value, ctx) {
       return value.includes(':') || (value.length >= 2 && isPhotoKey(ctx.key));
     },

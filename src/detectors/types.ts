@@ -42,6 +42,11 @@ export interface Detector {
   /** Default replacement for `redact`, e.g. `[EMAIL]`. */
   readonly marker: string;
   /**
+   * The detector finds encoded blobs (a photo, a biometric template) and may claim a string that
+   * is one blob whole: the engine then runs no other detector on it (see `wholeValueClaim`).
+   */
+  readonly claimsBlobs?: boolean;
+  /**
    * Cheap test run before `find`: false means `find` would return nothing. It must be far
    * cheaper than `find` (a char scan, no allocation), since it runs on every string leaf.
    */

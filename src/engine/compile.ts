@@ -270,7 +270,7 @@ export function compilePlan(config: LoadedConfig, options: CompileOptions = {}):
     suffixRules,
     paths: new PathMatcher(pathGlobs),
     global,
-    wholeValueBindings: global.filter((b) => (b.detector.kind === 'photo' || b.detector.kind === 'biometric') && (b.rule.action === 'redact' || b.rule.action === 'drop')),
+    wholeValueBindings: global.filter((b) => b.detector.claimsBlobs === true && (b.rule.action === 'redact' || b.rule.action === 'drop')),
     scopedBindings,
     pseudonymizers,
     maxDepth: config.spec.limits?.max_depth ?? DEFAULT_MAX_DEPTH,

@@ -72,8 +72,9 @@ export interface Plan {
   /** Detector rules that apply to every string. */
   readonly global: readonly DetectorBinding[];
   /**
-   * The global photo and biometric bindings that replace what they find (redact, drop): a
-   * string one of them claims whole needs no other detector (see `wholeValueClaim` in scrub.ts).
+   * The global bindings of blob detectors (`claimsBlobs`: photo, biometric) that replace what they
+   * find (redact, drop): a string one of them claims whole needs no other detector (see
+   * `wholeValueClaim` in scrub.ts).
    */
   readonly wholeValueBindings: readonly DetectorBinding[];
   /** Bindings per scoped rule index. */

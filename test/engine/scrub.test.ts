@@ -1,3 +1,4 @@
+import type { Detector } from '../../src/detectors/types';
 import { scrubEvent, type Finding } from '../../src/engine/scrub';
 import { ScrubError } from '../../src/errors';
 import { defaultPlan, planFromRules } from '../helpers';
@@ -258,8 +259,9 @@ describe('scan memo', () => {
     scans.restore();
   });
 
-  it('keeps each plan its own memo, also for a string at the root of an event', () => {
-    const codesOnly = planFromRules(`
+  /** A pack with one custom detector (`SC-` and four digits) under `action`, and more rules after it. */
+  const secretCodePlan = (action: string, moreRules = '') =>
+    planFromRules(`
 version: 1
 detectors:
   - id: secret_code
@@ -267,23 +269,17 @@ detectors:
 rules:
   - id: codes
     match: { detectors: [secret_code] }
-    action: redact
-`);
+    action: ${action}
+${moreRules}`);
+
+  it('keeps each plan its own memo, also for a string at the root of an event', () => {
+    const codesOnly = secretCodePlan('redact');
     expect(scrubEvent(codesOnly, 'mail jane@example.com')).toBe('mail jane@example.com');
     expect(scrubEvent(defaultPlan(), 'mail jane@example.com')).toBe('mail [EMAIL]');
   });
 
   it('replays a removal and a surrogate as well', () => {
-    const plan = planFromRules(`
-version: 1
-detectors:
-  - id: secret_code
-    pattern: 'SC-[0-9]{4}'
-rules:
-  - id: codes
-    match: { detectors: [secret_code] }
-    action: drop
-  - id: emails
+    const plan = secretCodePlan('drop', `  - id: emails
     match: { detectors: [email] }
     action: pseudonymize
 `);
@@ -294,20 +290,29 @@ rules:
   });
 });
 
-/** How many times the global detectors read a string value (the most any one detector read it). */
-function countScans(plan: ReturnType<typeof defaultPlan>): { of: (value: string) => number; restore: () => void } {
+/**
+ * Wraps the `find` of the plan's global detectors (those `watch` accepts): `of(value)` is how many
+ * times a value was scanned (the most any one detector read it), `calls()` all reads.
+ */
+function countScans(
+  plan: ReturnType<typeof defaultPlan>,
+  watch: (detector: Detector) => boolean = () => true,
+): { of: (value: string) => number; calls: () => number; restore: () => void } {
   const reads = new Map<string, Map<string, number>>();
+  let calls = 0;
   const restores: (() => void)[] = [];
   for (const { detector } of plan.global) {
+    if (!watch(detector)) continue;
     const find = detector.find;
     (detector as { find: typeof find }).find = (...args) => {
+      calls++;
       const byDetector = reads.get(args[0]) ?? new Map<string, number>();
       reads.set(args[0], byDetector.set(detector.id, (byDetector.get(detector.id) ?? 0) + 1));
       return find.apply(detector, args);
     };
     restores.push(() => ((detector as { find: typeof find }).find = find));
   }
-  return { of: (value) => Math.max(0, ...(reads.get(value)?.values() ?? [])), restore: () => restores.forEach((r) => r()) };
+  return { of: (value) => Math.max(0, ...(reads.get(value)?.values() ?? [])), calls: () => calls, restore: () => restores.forEach((r) => r()) };
 }
 
 describe('suffix path globs (**.parent.key)', () => {
@@ -349,25 +354,9 @@ describe('whole-value blobs', () => {
   const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA' + Buffer.from('Jane Smith 617-555-0123 DOB 03/14/1961 '.repeat(3)).toString('base64');
   const template = Buffer.concat([Buffer.from('FMR\0 20\0'), Buffer.from('Jane Smith, 42 Elm Street, age 93 '.repeat(3))]).toString('base64');
 
-  /** Counts the find calls of every global detector other than photo and biometric. */
-  function spyOnOthers(plan: ReturnType<typeof defaultPlan>): { calls: () => number; restore: () => void } {
-    let calls = 0;
-    const restores: (() => void)[] = [];
-    for (const { detector } of plan.global) {
-      if (detector.kind === 'photo' || detector.kind === 'biometric') continue;
-      const find = detector.find;
-      (detector as { find: typeof find }).find = (...args) => {
-        calls++;
-        return find.apply(detector, args);
-      };
-      restores.push(() => ((detector as { find: typeof find }).find = find));
-    }
-    return { calls: () => calls, restore: () => restores.forEach((r) => r()) };
-  }
-
   it('replaces a string that is one photo or biometric blob whole, without running the other detectors on it', () => {
     const plan = defaultPlan();
-    const spy = spyOnOthers(plan);
+    const spy = countScans(plan, (detector) => !detector.claimsBlobs);
     try {
       expect(scrubEvent(plan, { properties: { content: png } })).toEqual({ properties: { content: '[PHOTO]' } });
       expect(scrubEvent(plan, { properties: { voiceprint_template: ` ${template} ` } })).toEqual({ properties: { voiceprint_template: ' [BIOMETRIC] ' } });

@@ -210,10 +210,10 @@ const BLOB_FRAME_CHARS = 64;
  * A string that is one encoded blob (a `data:image/…` URI, a base64 biometric template) and that
  * a blob detector's rule (`claimsBlobs`: photo, biometric) replaces whole: that rule's hit, and
  * no other detector runs. Any other match would sit inside the blob and be dropped by
- * resolveOverlaps anyway; the one
- * exception, another rule claiming the very same whole span with a better priority, is given
- * up on purpose (a blob is a photo or a biometric, whatever else its characters spell). On the
- * bench set the other 20 detectors spent ~180 µs on each such 100–240 character string.
+ * resolveOverlaps anyway; the one exception, another rule claiming the very same whole span with
+ * a better priority, is given up on purpose (a blob is a photo or a biometric, whatever else its
+ * characters spell). On the bench set the other 20 detectors spent ~180 µs on each such 100–240
+ * character string.
  */
 function wholeValueClaim(plan: Plan, value: string, ctx: DetectContext): Hit | undefined {
   const bindings = plan.wholeValueBindings;

@@ -13,9 +13,6 @@
  * - under a phone key (`phone`, `fax_number`, `mobile`): any 7–15 digit number-looking value.
  */
 import { getCountryCallingCode, isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
-import { Metadata, type NumberingPlan } from 'libphonenumber-js/core';
-// The metadata 'libphonenumber-js/max' itself loads (the same module): read for possible lengths.
-import maxMetadata from 'libphonenumber-js/max/metadata';
 import type { DetectContext, DetectorFactory, Span } from './types';
 import { countDigits, hasDigits, digitsOf, memoizeByKey } from './util';
 
@@ -95,28 +92,6 @@ interface Judge {
   readonly regions: readonly CountryCode[];
   /** Regions of the North American Numbering Plan (calling code 1) among `regions`. */
   readonly nanp: ReadonlySet<CountryCode>;
-  /**
-   * Fewest digits a possible national number of each region has (US 10, FR 9, DE 4). A body with
-   * fewer digits in all is not possible there, so the parse (25-110 µs in the engine) is skipped:
-   * `my social security number is 222-26-4993` reached it through "number is".
-   */
-  readonly minNationalDigits: ReadonlyMap<CountryCode, number>;
-}
-
-/**
- * The shortest possible national number of `region`, from libphonenumber's own metadata; 0 (no
- * bound) for the 33 regions whose national prefix transform rule adds digits (AG reads a 7-digit
- * local number as 268 + those 7, NF prepends a 3). Elsewhere the parse only ever removes
- * digits (a national prefix), so fewer digits than the shortest length can never be possible.
- */
-export function minPossibleNationalDigits(region: CountryCode): number {
-  const metadata = new Metadata(maxMetadata);
-  metadata.selectNumberingPlan(region);
-  // Not in the package's types; without it (another version) no bound is safe.
-  const plan = metadata.numberingPlan as (NumberingPlan & { nationalPrefixTransformRule?: () => string | undefined }) | undefined;
-  if (plan === undefined || typeof plan.nationalPrefixTransformRule !== 'function' || plan.nationalPrefixTransformRule()) return 0;
-  const lengths = plan.possibleLengths();
-  return lengths.length > 0 ? Math.min(...lengths) : 0;
 }
 
 function internationalPrefix(digits: string, judge: Judge): string {
@@ -155,7 +130,6 @@ function isPhone(body: string, judge: Judge, bareAllowed: () => boolean, relaxed
   if (!formatted && !bareAllowed()) return false;
 
   for (const region of judge.regions) {
-    if (digits.length < judge.minNationalDigits.get(region)!) continue;
     const nanp = judge.nanp.has(region);
     // The format must look like the region's own: `67890 12345` is a valid US number by digits
     // but no one writes a phone that way. Tested before parsing, which costs ~25 µs a call.
@@ -328,7 +302,6 @@ export const phoneDetector: DetectorFactory = (options) => {
   const judge: Judge = {
     regions: accepted,
     nanp: new Set(accepted.filter((region) => getCountryCallingCode(region) === '1')),
-    minNationalDigits: new Map(accepted.map((region) => [region, minPossibleNationalDigits(region)])),
   };
   return {
     id: 'phone',

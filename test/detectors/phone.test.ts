@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { getCountries, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
-import { minPossibleNationalDigits, NANP_INTERNATIONAL, nanpShapedNationalNumber, phoneDetector } from '../../src/detectors/phone';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { NANP_INTERNATIONAL, nanpShapedNationalNumber, phoneDetector } from '../../src/detectors/phone';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/detectors/types';
 
 const usOnly = phoneDetector(DEFAULT_DETECTOR_OPTIONS);
@@ -259,45 +259,5 @@ describe('phone detector', () => {
       }),
       { numRuns: 500 },
     );
-  });
-});
-
-describe('phone: the digit count below which a region has no possible national number', () => {
-  it('matches libphonenumber: no body with fewer digits is ever possible, in any region, however written', () => {
-    const regions = getCountries();
-    const body = fc.record({
-      region: fc.constantFrom(...regions),
-      digits: fc.stringMatching(/^[0-9]{1,17}$/),
-      format: fc.constantFrom('plain', 'spaced', 'dashed', 'bracketed', 'dotted'),
-    });
-    fc.assert(
-      fc.property(body, ({ region, digits, format }) => {
-        if (digits.length >= minPossibleNationalDigits(region)) return;
-        const text =
-          format === 'plain' ? digits
-          : format === 'spaced' ? digits.replace(/(\d{3})(?=\d)/g, '$1 ')
-          : format === 'dashed' ? digits.replace(/(\d{2})(?=\d)/g, '$1-')
-          : format === 'bracketed' ? `(${digits.slice(0, 3)}) ${digits.slice(3)}`
-          : digits.replace(/(\d{4})(?=\d)/g, '$1.');
-        expect(parsePhoneNumberFromString(text, region)?.isPossible() === true).toBe(false);
-      }),
-      { numRuns: 20_000 },
-    );
-  });
-
-  it('is what the metadata says for a few regions', () => {
-    expect(minPossibleNationalDigits('US')).toBe(10);
-    expect(minPossibleNationalDigits('FR')).toBe(9);
-    expect(minPossibleNationalDigits('DE')).toBe(4);
-    // Regions whose national prefix transform rule adds digits get no bound.
-    expect(minPossibleNationalDigits('AG')).toBe(0);
-    expect(minPossibleNationalDigits('NF')).toBe(0);
-  });
-
-  it('still finds numbers of every length a region allows', () => {
-    const find = (text: string, regions: string[]) => phoneDetector({ phoneRegions: regions }).find(text, { key: '' });
-    expect(find('call me at 01 42 68 53 00', ['FR'])).toHaveLength(1);
-    expect(find('my number is 222-26-4993', ['US'])).toHaveLength(0);
-    expect(find('call me at (617) 555-0123', ['US'])).toHaveLength(1);
   });
 });

@@ -261,3 +261,10 @@ describe('phone detector', () => {
     );
   });
 });
+
+describe('phone: numbers libphonenumber gives to another region of the calling code', () => {
+  it('finds a 7-digit 310 number under US (possible in CA, not by US lengths alone)', () => {
+    const find = (text: string) => phoneDetector({ phoneRegions: ['US'] }).find(text, { key: '' });
+    expect(find('call me at 310-0000')).toEqual([{ start: 11, end: 19, kind: 'phone' }]);
+  });
+});
